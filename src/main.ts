@@ -1,2 +1,4 @@
-// Placeholder until the CLI lands (issue 2): prints help.
-console.log("pipam — keeps PowerDNS and NetBox in step with Proxmox VE\n\nUsage: pipam <command> [options]");
+// Entry point of the pipam binary: the CLI decides everything, including the exit code.
+import { runCli } from "./cli/cli.ts";
+
+process.exit(await runCli(process.argv.slice(2)));

@@ -17,12 +17,31 @@ export interface Logger {
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40 };
 const SECRET_KEY = /(token|secret|password|api[_-]?key|authorization|uuid|credential)/i;
 
+/** Redacts secret-looking keys at any depth (nested objects and arrays too). */
 export function redact(fields: Fields): Fields {
+  return redactValue(fields, 0, new WeakSet()) as Fields;
+}
+
+function redactValue(v: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (v instanceof Error) return v.message;
+  if (typeof v !== "object" || v === null || v instanceof Date) return v;
+  if (seen.has(v) || depth > 8) return "[…]";
+  seen.add(v);
+  if (Array.isArray(v)) return v.map((x) => redactValue(x, depth + 1, seen));
   const out: Fields = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (SECRET_KEY.test(k)) out[k] = "[redacted]";
-    else if (v instanceof Error) out[k] = v.message;
-    else out[k] = v;
+  for (const [k, x] of Object.entries(v)) {
+    out[k] = SECRET_KEY.test(k) && x !== undefined ? "[redacted]" : redactValue(x, depth + 1, seen);
+  }
+  return out;
+}
+
+/** Replaces every known secret value in a finished line (defence in depth for messages). */
+function scrub(line: string, secrets: readonly string[]): string {
+  let out = line;
+  for (const s of secrets) {
+    out = out.replaceAll(s, "[redacted]");
+    const json = JSON.stringify(s).slice(1, -1);
+    if (json !== s) out = out.replaceAll(json, "[redacted]");
   }
   return out;
 }
@@ -37,13 +56,17 @@ export interface LoggerOptions {
   format?: LogFormat;
   write?: (line: string) => void;
   now?: () => Date;
+  /** Secret values (tokens, keys) that must never appear in a line; replaced by [redacted]. */
+  secrets?: readonly string[];
 }
 
 export function createLogger(opts: LoggerOptions = {}, base: Fields = {}): Logger {
   const min = ORDER[opts.level ?? "info"];
   const format = opts.format ?? "text";
-  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const rawWrite = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = opts.now ?? (() => new Date());
+  const secrets = (opts.secrets ?? []).filter((x) => x.length >= 4);
+  const write = secrets.length === 0 ? rawWrite : (line: string) => rawWrite(scrub(line, secrets));
   const emit = (level: LogLevel, msg: string, fields?: Fields) => {
     if (ORDER[level] < min) return;
     const all = redact({ ...base, ...fields });
