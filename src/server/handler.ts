@@ -1,0 +1,272 @@
+/**
+ * @module The one fetch handler: Connect RPC routes (added by the cluster code through
+ * `rpcHandlers`), the read-only status page and its htmx fragments, static assets, and the ops
+ * endpoints `/healthz`, `/readyz`, `/metrics`. Tested with `handler(new Request(...))`, as in hono.
+ */
+import type { HealthCheck } from "../lib/health.ts";
+import type { Logger } from "../log/logger.ts";
+import { loadAssets } from "./assets.ts";
+import { createTokenCheck } from "./auth.ts";
+import type { Metrics } from "./metrics.ts";
+import { createRenderer, type TemplateName } from "./render.ts";
+import { guestState, type StatusSource, type SyncState } from "./status.ts";
+import {
+  ago,
+  duration,
+  type GuestQuery,
+  guestQueryString,
+  PAGE_SIZE,
+  pageGuests,
+  pageLinks,
+  parseGuestQuery,
+  STATE_FILTERS,
+  safeHttpUrl,
+  scrubSecrets,
+  summarize,
+} from "./view.ts";
+
+export type RpcHandler = (req: Request) => Promise<Response>;
+export type FetchHandler = (req: Request) => Promise<Response>;
+
+export interface FetchHandlerOptions {
+  status: StatusSource;
+  /** Readiness checks for `/readyz`: config loaded, providers reachable, cluster has a leader. */
+  ready: () => Promise<HealthCheck[]> | HealthCheck[];
+  metrics: Metrics;
+  /** When set, the page, fragments, `/metrics` and `/readyz` details need this token. */
+  token?: string;
+  /** Exact request path (e.g. "/pipam.v1.RaftService/Step") → handler. These bypass the web token. */
+  rpcHandlers?: Map<string, RpcHandler>;
+  logger: Logger;
+  /** Epoch ms (default Date.now). */
+  now?: () => number;
+  version?: string;
+  /** Give up on `ready()` after this long and answer 503 (default 5000). */
+  readyTimeoutMs?: number;
+  /** Guests per page (default 100). */
+  pageSize?: number;
+}
+
+/** `default-src 'self'`, no inline script or style, no framing, no plugins. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "cross-origin-opener-policy": "same-origin",
+};
+
+const STATE_LABELS: Record<SyncState, string> = {
+  "in-sync": "in sync",
+  pending: "pending",
+  failed: "failed",
+  conflict: "conflict",
+};
+
+const FILTER_LABELS: Record<(typeof STATE_FILTERS)[number], string> = {
+  all: "All states",
+  problems: "Needs attention",
+  failed: "Failed",
+  pending: "Pending",
+  conflict: "Conflict",
+  "in-sync": "In sync",
+};
+
+const helpers = {
+  ago,
+  duration,
+  guestState,
+  pageLinks,
+  scrub: scrubSecrets,
+  qs: (q: GuestQuery, page: number) => guestQueryString(q, page),
+  stateLabel: (s: SyncState) => STATE_LABELS[s] ?? s,
+  num: (n: number) => n.toLocaleString("en-US"),
+  iso: (ms: number) => new Date(ms).toISOString(),
+  clock: (ms: number) => new Date(ms).toISOString().slice(11, 19),
+};
+
+function respond(body: BodyInit | null, status: number, headers: Record<string, string>): Response {
+  return new Response(body, { status, headers: { ...SECURITY_HEADERS, ...headers } });
+}
+
+function text(body: string, status = 200, extra: Record<string, string> = {}): Response {
+  return respond(body, status, {
+    "content-type": "text/plain; charset=utf-8",
+    "cache-control": "no-store",
+    ...extra,
+  });
+}
+
+function html(body: string, status = 200, extra: Record<string, string> = {}): Response {
+  return respond(body, status, {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-store",
+    ...extra,
+  });
+}
+
+async function withTimeout<T>(p: Promise<T> | T, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`readiness checks timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([Promise.resolve(p), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function formatChecks(checks: HealthCheck[]): string {
+  return checks
+    .map((c) => {
+      const hint = !c.ok && c.hint ? ` (hint: ${c.hint})` : "";
+      return `${c.ok ? "✓" : "✗"} ${c.name}: ${scrubSecrets(c.detail)}${hint}`;
+    })
+    .join("\n");
+}
+
+export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
+  const renderer = createRenderer();
+  const assets = loadAssets();
+  const tokens = createTokenCheck(opts.token);
+  const now = opts.now ?? Date.now;
+  const log = opts.logger;
+  const assetVersions = {
+    htmx: assets.get("/static/htmx.min.js")?.version ?? "",
+    css: assets.get("/static/style.css")?.version ?? "",
+    icon: assets.get("/static/favicon.svg")?.version ?? "",
+  };
+  const stateFilters = STATE_FILTERS.map((value) => ({ value, label: FILTER_LABELS[value] }));
+
+  function view(url: URL) {
+    const snap = opts.status.snapshot();
+    const page = pageGuests(snap.guests, parseGuestQuery(url.searchParams), opts.pageSize ?? PAGE_SIZE);
+    const leaderUrl = snap.node.role === "follower" ? safeHttpUrl(snap.node.leaderUrl) : undefined;
+    return {
+      snap,
+      page,
+      sum: summarize(snap),
+      now: now(),
+      h: helpers,
+      leaderUrl,
+      stateFilters,
+      assets: assetVersions,
+      version: opts.version ?? "dev",
+      title: `pipam · ${snap.node.id} · ${snap.node.role}`,
+    };
+  }
+
+  function renderHtml(name: TemplateName, data: object, status = 200, extra: Record<string, string> = {}) {
+    return html(renderer.render(name, data), status, extra);
+  }
+
+  async function readyz(req: Request, authorised: boolean): Promise<Response> {
+    let checks: HealthCheck[];
+    try {
+      checks = await withTimeout(opts.ready(), opts.readyTimeoutMs ?? 5000);
+    } catch (err) {
+      checks = [
+        { name: "readiness checks", ok: false, detail: err instanceof Error ? err.message : String(err) },
+      ];
+    }
+    const ok = checks.length > 0 && checks.every((c) => c.ok);
+    const status = ok ? 200 : 503;
+    if (!authorised) return text(ok ? "ready\n" : "not ready\n", status);
+    const url = new URL(req.url);
+    if (
+      url.searchParams.get("format") === "json" ||
+      req.headers.get("accept")?.includes("application/json")
+    ) {
+      const body = checks.map((c) => ({ ...c, detail: scrubSecrets(c.detail) }));
+      return respond(JSON.stringify({ ready: ok, checks: body }), status, {
+        "content-type": "application/json",
+        "cache-control": "no-store",
+      });
+    }
+    return text(`${ok ? "ready" : "not ready"}\n${formatChecks(checks)}\n`, status);
+  }
+
+  async function route(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    const rpc = opts.rpcHandlers?.get(path);
+    if (rpc) return rpc(req);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return text("method not allowed: this server is read-only\n", 405, { allow: "GET, HEAD" });
+    }
+    if (path === "/healthz") return text("ok\n");
+    const asset = assets.get(path);
+    if (asset) {
+      return respond(asset.body, 200, {
+        "content-type": asset.contentType,
+        etag: `"${asset.version}"`,
+        "cache-control":
+          url.searchParams.get("v") === asset.version ? "public, max-age=31536000, immutable" : "no-cache",
+      });
+    }
+    const auth = tokens.check(req, url);
+    const authorised = auth !== "denied";
+    if (path === "/readyz") return readyz(req, authorised);
+    if (auth === "query") {
+      url.searchParams.delete("token");
+      return respond(null, 303, {
+        location: `${url.pathname}${url.search}`,
+        "set-cookie": tokens.cookie(url.protocol === "https:"),
+        "cache-control": "no-store",
+      });
+    }
+    if (!authorised) {
+      if (path === "/") {
+        const wrong = url.searchParams.has("token");
+        return renderHtml("login", { ...view(url), wrong, title: "pipam · sign in" }, 401);
+      }
+      return text("unauthorised: a token is required\n", 401, { "www-authenticate": 'Bearer realm="pipam"' });
+    }
+    switch (path) {
+      case "/metrics": {
+        const m = await opts.metrics.render();
+        return respond(m.body, 200, { "content-type": m.contentType, "cache-control": "no-store" });
+      }
+      case "/":
+        return renderHtml("page", view(url));
+      case "/fragment/overview":
+        return renderHtml("overview", view(url));
+      case "/fragment/guests": {
+        const data = view(url);
+        // A user action (typing, a page link) keeps the address bar shareable; the 2 s timer does not.
+        const fromTimer = req.headers.get("hx-trigger") === "guests";
+        const extra: Record<string, string> =
+          req.headers.get("hx-request") && !fromTimer
+            ? { "hx-replace-url": `/${guestQueryString(data.page.query, data.page.page)}` }
+            : {};
+        return renderHtml("guests", data, 200, extra);
+      }
+      default:
+        return text("not found\n", 404);
+    }
+  }
+
+  return async (req) => {
+    try {
+      const res = await route(req);
+      return req.method === "HEAD" ? new Response(null, { status: res.status, headers: res.headers }) : res;
+    } catch (err) {
+      log.error("http request failed", { path: new URL(req.url).pathname, err });
+      return text("internal error\n", 500);
+    }
+  };
+}
