@@ -34,9 +34,7 @@ export interface TestPdns {
   /** PATCH REPLACE one rrset as a human would (no pipam marker unless given in comments). */
   seed(zone: string, rr: SeedRRset): Promise<void>;
   /** The zone as the API returns it (rrsets, serial, …). */
-  zone(
-    name: string,
-  ): Promise<{
+  zone(name: string): Promise<{
     serial: number;
     rrsets: {
       name: string;

@@ -121,12 +121,17 @@ export function chunkEntries<T extends { bytes: number }>(items: T[], maxBytes: 
 }
 
 /**
- * The entry a PowerDNS 422 message names, if exactly one does (e.g. "RRset x.example. IN A: Conflicts
- * with pre-existing RRset"). Used to isolate a bad rrset without bisecting.
+ * The entry a PowerDNS 422 message names, if exactly one does (4.7: "RRset x.example. IN A: Conflicts
+ * with pre-existing RRset", "Record x.example./PTR 'y': …"). Isolates a bad rrset without bisecting.
  */
 export function blamedEntry<T extends { entry: PatchEntry }>(items: T[], message: string): T | undefined {
   const msg = message.toLowerCase();
-  const byNameType = items.filter((i) => msg.includes(`${i.entry.name} in ${i.entry.type.toLowerCase()}`));
+  const t = (i: T) => i.entry.type.toLowerCase();
+  // "RRset x.example. IN A: …" and "Record x.example./PTR '…': …"
+  const byNameType = items.filter(
+    (i) =>
+      msg.includes(`rrset ${i.entry.name} in ${t(i)}:`) || msg.includes(`record ${i.entry.name}/${t(i)} `),
+  );
   if (byNameType.length === 1) return byNameType[0];
   const byName = items.filter((i) => msg.includes(`'${i.entry.name}'`) || msg.includes(` ${i.entry.name} `));
   return byName.length === 1 ? byName[0] : undefined;
