@@ -1,0 +1,297 @@
+/**
+ * One reconcile cycle, as in external-dns's controller:
+ *  * Ask the Source (Proxmox) for the inventory; commit the inventory delta.
+ *  * Derive the desired rrsets from it (pure).
+ *  * Compare with what pipam owns (its reconciled state). If nothing differs and this is not a
+ *    full reconcile, stop: an unchanged cycle sends no request to the DNS provider at all.
+ *  * Otherwise read the provider's current records (so a name held by a foreign record is seen),
+ *    plan (pure), apply the policy (pure), apply the changes, and commit the reconciled result.
+ * A failed or partial collection never deletes: deletes are only planned from a complete inventory.
+ */
+import type { Clock } from "../lib/clock.ts";
+import { errorMessage } from "../lib/errors.ts";
+import type { Logger } from "../log/logger.ts";
+import type { ApplyFailure, DnsProvider } from "../providers/provider.ts";
+import { deleteGuard } from "../state/delete-guard.ts";
+import { type DnsRules, deriveDns } from "../state/derive-dns.ts";
+import {
+  type Changes,
+  type Conflict,
+  changeCount,
+  emptyChanges,
+  type Inventory,
+  type Policy,
+  type RRset,
+} from "../state/model.ts";
+import { plan } from "../state/plan.ts";
+import { applyPolicy } from "../state/policy.ts";
+import { diffGuests, emptyDelta, type FailedEntry, rrsetKey, rrsetSig, type StateDelta } from "./delta.ts";
+import type { StateStore } from "./store.ts";
+
+export interface Source {
+  collect(signal: AbortSignal): Promise<Inventory>;
+}
+
+export interface DnsTarget {
+  provider: DnsProvider;
+  rules: Omit<DnsRules, "reverseZones">;
+  ownerId: string;
+  policy: Policy;
+}
+
+export interface ReconcilerDeps {
+  source: Source;
+  dns?: DnsTarget;
+  store: StateStore;
+  clock: Clock;
+  logger: Logger;
+  /** Called after each cycle (metrics, status page). */
+  onCycle?: (report: CycleReport) => void;
+}
+
+export interface CycleReport {
+  startedAt: number;
+  durationMs: number;
+  full: boolean;
+  dryRun: boolean;
+  /** Provider writes were skipped because this node may not write (cluster follower). */
+  skipped: boolean;
+  guests: number;
+  inventoryComplete: boolean;
+  changes: Changes<RRset>;
+  applied: number;
+  failed: ApplyFailure<RRset>[];
+  conflicts: Conflict[];
+  /** Guest/IP-level skips from derive (reason per guest or address). */
+  skips: { guest: string; ip?: string; reason: string }[];
+  /** Errors of this cycle (collection, provider). Empty = success. */
+  errors: string[];
+  /** PowerDNS requests that wrote (PATCH/POST). */
+  writes: number;
+  /** Whether the provider was read this cycle. */
+  providerRead: boolean;
+}
+
+export interface CycleOptions {
+  full: boolean;
+  dryRun?: boolean;
+  /** Use this inventory instead of collecting (e.g. `clean --collect`). */
+  inventory?: Inventory;
+}
+
+export interface Reconciler {
+  runCycle(opts: CycleOptions, signal: AbortSignal): Promise<CycleReport>;
+  /** Last cycle's report (status page). */
+  last(): CycleReport | undefined;
+}
+
+export function createReconciler(deps: ReconcilerDeps): Reconciler {
+  const { store, clock, logger } = deps;
+  let reverseZones: string[] | undefined;
+  let lastReport: CycleReport | undefined;
+
+  async function runCycle(opts: CycleOptions, signal: AbortSignal): Promise<CycleReport> {
+    const startedAt = clock.now();
+    const report: CycleReport = {
+      startedAt,
+      durationMs: 0,
+      full: opts.full,
+      dryRun: opts.dryRun ?? false,
+      skipped: false,
+      guests: 0,
+      inventoryComplete: false,
+      changes: emptyChanges(),
+      applied: 0,
+      failed: [],
+      conflicts: [],
+      skips: [],
+      errors: [],
+      writes: 0,
+      providerRead: false,
+    };
+    const finish = () => {
+      report.durationMs = clock.now() - startedAt;
+      lastReport = report;
+      deps.onCycle?.(report);
+      return report;
+    };
+
+    // 1. collect
+    let inv: Inventory;
+    try {
+      inv = opts.inventory ?? (await deps.source.collect(signal));
+    } catch (err) {
+      report.errors.push(`collect: ${errorMessage(err)}`);
+      logger.error("collection failed; keeping the previous state", { error: errorMessage(err) });
+      return finish();
+    }
+    report.guests = inv.guests.length;
+    report.inventoryComplete = inv.complete;
+    for (const e of inv.errors) {
+      const where = [e.cluster, e.node, e.vmid].filter((x) => x !== undefined).join("/");
+      report.errors.push(`collect ${where}: ${e.message}`);
+    }
+    if (!opts.dryRun && store.canWrite() && !opts.inventory) {
+      await store.commit({ ...emptyDelta(), ...diffGuests(store.state().guests, inv.guests) }, signal);
+    }
+
+    const dns = deps.dns;
+    if (!dns) return finish();
+
+    // 2. derive
+    try {
+      if (reverseZones === undefined || opts.full) {
+        reverseZones = dns.rules.ptr
+          ? (await dns.provider.zones(signal)).filter((z) => z.endsWith(".arpa."))
+          : [];
+      }
+    } catch (err) {
+      report.errors.push(`dns zones: ${errorMessage(err)}`);
+      return finish();
+    }
+    const derived = deriveDns(inv, { ...dns.rules, reverseZones });
+    report.conflicts.push(...derived.conflicts);
+    report.skips.push(...derived.skipped.map((s) => ({ guest: s.guest, ip: s.ip, reason: s.reason })));
+
+    // 3. cheap check against what we own
+    const state = store.state();
+    const desiredByKey = new Map(derived.rrsets.map((r) => [rrsetKey(r), r]));
+    const allowDelete = deleteGuard(inv, derived.held, state.dnsOwned.values());
+    if (!opts.full && !differs(desiredByKey, state.dnsOwned, state.dnsFailed, allowDelete)) return finish();
+
+    // 4. read, plan, policy
+    let current: RRset[];
+    try {
+      current = await dns.provider.records(signal);
+      report.providerRead = true;
+    } catch (err) {
+      report.errors.push(`dns read: ${errorMessage(err)}`);
+      logger.error("reading DNS failed; nothing applied", { error: errorMessage(err) });
+      return finish();
+    }
+    const planned = plan(derived.rrsets, current, dns.ownerId, { allowDelete });
+    report.conflicts.push(...planned.conflicts);
+    const changes = applyPolicy(dns.policy, planned.changes);
+    report.changes = changes;
+    if (opts.dryRun) return finish();
+    if (!store.canWrite()) {
+      report.skipped = true;
+      return finish();
+    }
+
+    // 5. apply
+    let failed: ApplyFailure<RRset>[] = [];
+    if (changeCount(changes) > 0) {
+      try {
+        const res = await dns.provider.apply(changes, signal);
+        report.applied = res.applied;
+        report.writes = res.writes;
+        failed = res.failed;
+        report.failed = failed;
+        for (const f of failed) report.errors.push(`dns ${f.item.name} ${f.item.type}: ${f.error}`);
+      } catch (err) {
+        report.errors.push(`dns apply: ${errorMessage(err)}`);
+        logger.error("applying DNS changes failed; will retry", { error: errorMessage(err) });
+        // Reconcile state from what we read: nothing of this cycle's changes is assumed applied.
+        const d = ownedDelta(
+          state.dnsOwned,
+          current,
+          emptyChanges(),
+          [],
+          dns.ownerId,
+          desiredByKey,
+          state,
+          clock,
+        );
+        await store.commit({ ...d, failedDel: [] }, signal);
+        return finish();
+      }
+    }
+    await store.commit(
+      ownedDelta(state.dnsOwned, current, changes, failed, dns.ownerId, desiredByKey, state, clock),
+      signal,
+    );
+    if (changeCount(changes) > 0) {
+      logger.info("dns changes applied", {
+        create: changes.create.length,
+        update: changes.updateNew.length,
+        delete: changes.delete.length,
+        failed: failed.length,
+      });
+    }
+    return finish();
+  }
+
+  return { runCycle, last: () => lastReport };
+}
+
+/** Would the desired rrsets change anything we own (ignoring entries that failed with the same value)? */
+function differs(
+  desired: Map<string, RRset>,
+  owned: Map<string, RRset>,
+  failed: Map<string, FailedEntry>,
+  allowDelete: (rr: RRset) => boolean,
+): boolean {
+  for (const [k, r] of desired) {
+    const o = owned.get(k);
+    if (o && sameContent(o, r)) continue;
+    const f = failed.get(k);
+    if (f && sameContent(f.rrset, r)) continue;
+    return true;
+  }
+  for (const [k, r] of owned) if (!desired.has(k) && allowDelete(r)) return true;
+  return false;
+}
+
+function sameContent(a: RRset, b: RRset): boolean {
+  return a.ttl === b.ttl && a.records.join(",") === b.records.join(",") && a.zone === b.zone;
+}
+
+/** The owned-set delta after applying `changes` on top of `current` (failures keep the old value). */
+function ownedDelta(
+  prevOwned: Map<string, RRset>,
+  current: RRset[],
+  changes: Changes<RRset>,
+  failed: ApplyFailure<RRset>[],
+  ownerId: string,
+  desired: Map<string, RRset>,
+  state: { dnsFailed: Map<string, FailedEntry> },
+  clock: Clock,
+): StateDelta {
+  const failedKeys = new Set(failed.map((f) => rrsetKey(f.item)));
+  const next = new Map<string, RRset>();
+  for (const r of current) {
+    if (r.owner !== ownerId) continue;
+    const want = desired.get(rrsetKey(r));
+    // keep the desired form (it names the guests) when the provider already holds exactly that
+    next.set(rrsetKey(r), strip(want && sameContent(want, r) ? { ...want, owner: ownerId } : r));
+  }
+  for (const r of [...changes.create, ...changes.updateNew]) {
+    if (!failedKeys.has(rrsetKey(r))) next.set(rrsetKey(r), strip({ ...r, owner: ownerId }));
+  }
+  for (const r of changes.delete) if (!failedKeys.has(rrsetKey(r))) next.delete(rrsetKey(r));
+  const d = emptyDelta();
+  for (const [k, r] of next) {
+    const old = prevOwned.get(k);
+    if (!old || rrsetSig(old) !== rrsetSig(r)) d.dnsPut.push(r);
+  }
+  for (const k of prevOwned.keys()) if (!next.has(k)) d.dnsDel.push(k);
+  const now = clock.now();
+  for (const f of failed) d.failedPut.push({ rrset: f.item, error: f.error, at: now });
+  // Everything desired was planned this cycle: an old failure not failing again is resolved.
+  for (const k of state.dnsFailed.keys()) if (!failedKeys.has(k)) d.failedDel.push(k);
+  return d;
+}
+
+/** Owned rrsets as stored: the desired-side `guests` kept, provider-side `owner` normalised. */
+function strip(r: RRset): RRset {
+  return {
+    zone: r.zone,
+    name: r.name,
+    type: r.type,
+    ttl: r.ttl,
+    records: r.records,
+    owner: r.owner,
+    guests: r.guests,
+  };
+}
