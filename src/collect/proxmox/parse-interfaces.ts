@@ -36,7 +36,11 @@ function ipEntries(list: unknown, source: IpSource, where: string, problems: str
 
 function dedupe(addresses: GuestAddress[]): GuestAddress[] {
   const seen = new Set<string>();
-  return addresses.filter((a) => (seen.has(a.ip) ? false : (seen.add(a.ip), true)));
+  return addresses.filter((a) => {
+    if (seen.has(a.ip)) return false;
+    seen.add(a.ip);
+    return true;
+  });
 }
 
 function nicName(e: Record<string, unknown>, i: number): string {

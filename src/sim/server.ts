@@ -1,0 +1,370 @@
+/**
+ * The Proxmox VE API simulator: real HTTPS (node:https, so reason phrases carry Proxmox's
+ * messages as on the wire), API-token auth (401 with an empty body), the endpoints the collector
+ * uses, answers rendered from a mutable Scenario, per-kind latency, and injected faults.
+ */
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import { simCert } from "./cert.ts";
+import { agentData, configData, listEntry, lxcInterfacesData } from "./render.ts";
+import type { Scenario, SimFault, SimGuest } from "./scenario.ts";
+
+export interface SimCalls {
+  total: number;
+  list: number;
+  config: number;
+  agent: number;
+  interfaces: number;
+  other: number;
+  unauthorized: number;
+  faults: number;
+  /** Most authorized requests in progress at once (concurrency seen by the server). */
+  maxInFlight: number;
+}
+
+export interface SimOptions {
+  port?: number;
+  hostname?: string;
+  /** `user@realm!tokenid`; default `pipam@pve!sim`. */
+  tokenId?: string;
+  secret?: string;
+  now?: () => number;
+}
+
+export interface ProxmoxSim {
+  /** `https://127.0.0.1:<port>` (no /api2/json). */
+  url: string;
+  port: number;
+  fingerprint: string;
+  caPem: string;
+  tokenId: string;
+  secret: string;
+  readonly calls: SimCalls;
+  /** Authorized requests being answered right now. */
+  readonly inFlight: number;
+  readonly scenario: Scenario;
+  resetCalls(): void;
+  setScenario(s: Scenario): void;
+  /** Change the scenario in place (add/remove/edit guests, faults, latency). */
+  mutate(fn: (s: Scenario) => void): void;
+  /** Restart a running guest (its uptime starts again from 0). */
+  reboot(vmid: number): void;
+  stop(): Promise<void>;
+}
+
+const zeroCalls = (): SimCalls => ({
+  total: 0,
+  list: 0,
+  config: 0,
+  agent: 0,
+  interfaces: 0,
+  other: 0,
+  unauthorized: 0,
+  faults: 0,
+  maxInFlight: 0,
+});
+const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+
+export async function startProxmoxSim(initial: Scenario, opts: SimOptions = {}): Promise<ProxmoxSim> {
+  const cert = await simCert();
+  const now = opts.now ?? (() => Date.now());
+  const tokenId = opts.tokenId ?? "pipam@pve!sim";
+  const secret = opts.secret ?? crypto.randomUUID();
+  const started = now();
+  let scenario = initial;
+  let byId = new Map<number, SimGuest>();
+  const bootAt = new Map<number, number>();
+  const lastStatus = new Map<number, string>();
+  const applied = new Set<number>();
+  let calls = zeroCalls();
+  let inFlight = 0;
+
+  const reindex = () => {
+    byId = new Map(scenario.guests.map((g) => [g.vmid, g]));
+  };
+  reindex();
+
+  const uptimeOf = (g: SimGuest, t: number): number => {
+    if (g.status !== "running") {
+      lastStatus.set(g.vmid, g.status);
+      bootAt.delete(g.vmid);
+      return 0;
+    }
+    let b = bootAt.get(g.vmid);
+    const prev = lastStatus.get(g.vmid);
+    if (b === undefined) b = prev === undefined ? started - (g.uptime ?? 0) * 1000 : t;
+    bootAt.set(g.vmid, b);
+    lastStatus.set(g.vmid, g.status);
+    return Math.max(0, Math.floor((t - b) / 1000));
+  };
+
+  const applyTimeline = () => {
+    const tl = scenario.timeline;
+    if (!tl) return;
+    const elapsed = now() - started;
+    tl.forEach((step, i) => {
+      if (!applied.has(i) && elapsed >= step.afterMs) {
+        applied.add(i);
+        step.apply(scenario);
+        reindex();
+      }
+    });
+  };
+
+  const authorized = (req: IncomingMessage): boolean => {
+    const h = req.headers.authorization ?? "";
+    const m = /(?:^|\s)PVEAPIToken(?:=| )([^;]*)/.exec(h);
+    if (!m?.[1]) return false;
+    const v = decodeURIComponent(m[1]);
+    const eq = v.lastIndexOf("=");
+    return v.slice(0, eq) === tokenId && v.slice(eq + 1) === secret;
+  };
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    reason: string | undefined,
+    body: string | Uint8Array,
+    type = "application/json;charset=UTF-8",
+  ) => {
+    const headers: Record<string, string | number> = {
+      "content-type": type,
+      "content-length": Buffer.byteLength(body),
+    };
+    if (reason !== undefined) res.writeHead(status, reason, headers);
+    else res.writeHead(status, headers);
+    res.end(body);
+  };
+  const ok = (res: ServerResponse, data: unknown) => send(res, 200, "OK", JSON.stringify({ data }));
+  const fail = (res: ServerResponse, status: number, message: string) =>
+    send(
+      res,
+      status,
+      message,
+      JSON.stringify(
+        scenario.messageInBody === false ? { data: null } : { data: null, message: `${message}\n` },
+      ),
+    );
+
+  const streamHuge = async (res: ServerResponse, bytes: number) => {
+    res.writeHead(200, "OK", { "content-type": "application/json;charset=UTF-8" });
+    const chunk = Buffer.alloc(1024 * 1024, "x");
+    let sent = 0;
+    let closed = false;
+    res.on("close", () => {
+      closed = true;
+    });
+    res.write('{"data":"');
+    while (sent < bytes && !closed) {
+      const n = Math.min(chunk.length, bytes - sent);
+      sent += n;
+      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+        await new Promise((r) => {
+          res.once("drain", r);
+          res.once("close", r);
+        });
+      }
+    }
+    if (!closed) res.end('"}');
+  };
+
+  const matchFault = (path: string): SimFault | undefined => {
+    for (const f of scenario.faults ?? []) {
+      const hit = typeof f.path === "string" ? f.path === path : f.path.test(path);
+      if (!hit || f.times === 0) continue;
+      if (f.times !== undefined) f.times--;
+      return f;
+    }
+    return undefined;
+  };
+
+  const kindOf = (path: string): keyof SimLatency => {
+    if (path === "/cluster/resources") return "list";
+    if (/\/agent\//.test(path)) return "agent";
+    if (path.endsWith("/interfaces")) return "interfaces";
+    if (path.endsWith("/config")) return "config";
+    return "other";
+  };
+  type SimLatency = { list: number; config: number; agent: number; interfaces: number; other: number };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const u = new URL(req.url ?? "/", "https://sim");
+    if (!u.pathname.startsWith("/api2/json/"))
+      return fail(res, 501, `Method '${req.method} ${u.pathname}' not implemented`);
+    const path = u.pathname.slice("/api2/json".length);
+    calls.total++;
+    if (!authorized(req)) {
+      calls.unauthorized++;
+      await sleep(scenario.authDelayMs ?? 0);
+      return send(res, 401, req.headers.authorization ? "Authentication failed!" : "No ticket", "");
+    }
+    inFlight++;
+    calls.maxInFlight = Math.max(calls.maxInFlight, inFlight);
+    try {
+      await serve(req, res, u, path);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, u: URL, path: string): Promise<void> {
+    applyTimeline();
+    const kind = kindOf(path);
+    calls[kind]++;
+    const fault = matchFault(path);
+    if (fault) {
+      calls.faults++;
+      await sleep(fault.delayMs ?? 0);
+      if (fault.hugeBytes !== undefined) return streamHuge(res, fault.hugeBytes);
+      if (fault.status !== undefined || fault.body !== undefined) {
+        return send(res, fault.status ?? 200, fault.reason, fault.body ?? "", fault.contentType);
+      }
+    }
+    await sleep(scenario.latency?.[kind] ?? 0);
+    if (req.method !== "GET") return fail(res, 501, `Method '${req.method} ${path}' not implemented`);
+    const t = now();
+    if (path === "/version") {
+      return ok(res, scenario.version ?? { version: "8.2.4", release: "8.2", repoid: "faa83925c9641325" });
+    }
+    if (path === "/cluster/resources") {
+      const type = u.searchParams.get("type");
+      const online = new Map(scenario.nodes.map((n) => [n.name, n.online !== false]));
+      const out: unknown[] = [];
+      if (type === null || type === "vm") {
+        for (const g of scenario.guests) out.push(listEntry(g, uptimeOf(g, t), online.get(g.node) ?? false));
+      }
+      if (type === null || type === "node") {
+        for (const n of scenario.nodes)
+          out.push({
+            id: `node/${n.name}`,
+            type: "node",
+            node: n.name,
+            status: n.online === false ? "offline" : "online",
+          });
+      }
+      return ok(res, out);
+    }
+    if (path === "/nodes") {
+      return ok(
+        res,
+        scenario.nodes.map((n) => ({
+          node: n.name,
+          id: `node/${n.name}`,
+          type: "node",
+          level: "",
+          status: n.online === false ? "offline" : "online",
+          ssl_fingerprint: cert.fingerprint,
+        })),
+      );
+    }
+    if (path === "/cluster/status") {
+      return ok(
+        res,
+        scenario.nodes.map((n, i) => ({
+          type: "node",
+          id: `node/${n.name}`,
+          name: n.name,
+          nodeid: i + 1,
+          online: n.online === false ? 0 : 1,
+          local: i === 0 ? 1 : 0,
+          ip: `192.0.2.${i + 1}`,
+          level: "",
+        })),
+      );
+    }
+    const m = /^\/nodes\/([^/]+)\/(qemu|lxc)\/(\d+)\/(config|interfaces|agent\/network-get-interfaces)$/.exec(
+      path,
+    );
+    if (!m) return fail(res, 501, `Method 'GET ${path}' not implemented`);
+    const [, node, type, vmidText, what] = m;
+    const vmid = Number(vmidText);
+    const n = scenario.nodes.find((x) => x.name === node);
+    if (!n)
+      return fail(
+        res,
+        500,
+        `hostname lookup '${node}' failed - failed to get address info for: ${node}: Name or service not known`,
+      );
+    if (n.online === false)
+      return send(res, 595, "Errors during connection establishment, proxy handshake: No route to host", "");
+    const g = byId.get(vmid);
+    if (!g || g.node !== node || g.type !== type) {
+      return fail(
+        res,
+        500,
+        `Configuration file 'nodes/${node}/${type === "qemu" ? "qemu-server" : "lxc"}/${vmid}.conf' does not exist`,
+      );
+    }
+    if (what === "config") return ok(res, g.raw?.config ?? configData(g));
+    if (what === "interfaces") {
+      if (type !== "lxc") return fail(res, 501, `Method 'GET ${path}' not implemented`);
+      return ok(res, g.raw?.interfaces ?? lxcInterfacesData(g));
+    }
+    if (type !== "qemu") return fail(res, 501, `Method 'GET ${path}' not implemented`);
+    if (scenario.agentPermission === false) {
+      const nine = (scenario.version?.release ?? "8").startsWith("9");
+      return fail(
+        res,
+        403,
+        `Permission check failed (/vms/${vmid}, ${nine ? "VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted" : "VM.Monitor"})`,
+      );
+    }
+    if (g.agent === "off" && g.raw?.agent === undefined)
+      return fail(res, 500, "No QEMU guest agent configured");
+    if (g.status !== "running") return fail(res, 500, `VM ${vmid} is not running`);
+    if (g.agent === "not-running") return fail(res, 500, "QEMU guest agent is not running");
+    return ok(res, g.raw?.agent ?? agentData(g));
+  }
+
+  const server: Server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+    handle(req, res).catch((err) => {
+      if (!res.headersSent) fail(res, 500, `simulator error: ${String(err)}`);
+      else res.destroy();
+    });
+  });
+  const hostname = opts.hostname ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, hostname, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+
+  return {
+    url: `https://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
+    port,
+    fingerprint: cert.fingerprint,
+    caPem: cert.caPem,
+    tokenId,
+    secret,
+    get calls() {
+      return calls;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    get scenario() {
+      return scenario;
+    },
+    resetCalls() {
+      calls = zeroCalls();
+    },
+    setScenario(s) {
+      scenario = s;
+      applied.clear();
+      reindex();
+    },
+    mutate(fn) {
+      fn(scenario);
+      reindex();
+    },
+    reboot(vmid) {
+      bootAt.set(vmid, now());
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      }),
+  };
+}
