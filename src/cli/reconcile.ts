@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "./context.ts";
 import { loadForCommand } from "./context.ts";
-import { notImplemented } from "./not-implemented.ts";
+import { interruptSignal } from "./signal.ts";
 
 export interface ReconcileOptions {
   dryRun?: boolean;
@@ -17,13 +17,46 @@ export function registerReconcile(program: Command, ctx: CliContext): void {
     .addHelpText(
       "after",
       `
+Exits 0 when the cycle had no errors, 1 otherwise (conflicts are reported, not errors).
+
 Examples:
   pipam reconcile --dry-run
-  pipam reconcile --dry-run --json | jq '.dns.create'
+  pipam reconcile --dry-run --json | jq '.create'
   pipam reconcile`,
     )
-    .action(async (_opts: ReconcileOptions, cmd: Command) => {
-      await loadForCommand(ctx.globals(cmd), ctx.io);
-      notImplemented(ctx, "reconcile");
+    .action(async (opts: ReconcileOptions, cmd: Command) => {
+      const { config, logger } = await loadForCommand(ctx.globals(cmd), ctx.io);
+      const { createSource } = await import("../app/daemon.ts");
+      const { dnsTarget } = await import("../app/dns.ts");
+      const { createReconciler } = await import("../reconcile/reconciler.ts");
+      const { createMemoryStore } = await import("../reconcile/store.ts");
+      const { formatPlanText, planJson } = await import("../state/summary.ts");
+      const { systemClock } = await import("../lib/clock.ts");
+      const dns = dnsTarget(config, logger);
+      const reconciler = createReconciler({
+        source: await createSource(config, logger),
+        dns,
+        store: createMemoryStore(),
+        clock: systemClock,
+        logger,
+      });
+      const intr = interruptSignal();
+      try {
+        const r = await reconciler.runCycle({ full: true, dryRun: opts.dryRun }, intr.signal);
+        const extras = { conflicts: r.conflicts };
+        if (opts.json) {
+          await ctx.io.out(
+            `${JSON.stringify({ ...planJson(r.changes, extras), dryRun: r.dryRun, applied: r.applied, failed: r.failed.map((f) => ({ name: f.item.name, type: f.item.type, error: f.error })), errors: r.errors, warnings: r.warnings }, null, 2)}\n`,
+          );
+        } else {
+          await ctx.io.out(formatPlanText(r.changes, extras));
+          if (!r.dryRun) await ctx.io.out(`applied ${r.applied} change(s), ${r.failed.length} rejected\n`);
+          for (const e of r.errors) ctx.io.err(`error: ${e}\n`);
+          for (const w of r.warnings) ctx.io.err(`warning: ${w}\n`);
+        }
+        ctx.setResult(r.errors.length === 0 ? 0 : 1);
+      } finally {
+        intr.dispose();
+      }
     });
 }

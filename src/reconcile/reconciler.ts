@@ -58,14 +58,18 @@ export interface CycleReport {
   skipped: boolean;
   guests: number;
   inventoryComplete: boolean;
+  /** Every rrset derived from the inventory this cycle (status page). */
+  desired: RRset[];
   changes: Changes<RRset>;
   applied: number;
   failed: ApplyFailure<RRset>[];
   conflicts: Conflict[];
   /** Guest/IP-level skips from derive (reason per guest or address). */
   skips: { guest: string; ip?: string; reason: string }[];
-  /** Errors of this cycle (collection, provider). Empty = success. */
+  /** Errors of this cycle (a failed guest list, provider). Empty = success. */
   errors: string[];
+  /** Per-guest problems (details unreadable; the guest is kept with its last known data). */
+  warnings: string[];
   /** PowerDNS requests that wrote (PATCH/POST). */
   writes: number;
   /** Whether the provider was read this cycle. */
@@ -100,12 +104,14 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       skipped: false,
       guests: 0,
       inventoryComplete: false,
+      desired: [],
       changes: emptyChanges(),
       applied: 0,
       failed: [],
       conflicts: [],
       skips: [],
       errors: [],
+      warnings: [],
       writes: 0,
       providerRead: false,
     };
@@ -129,7 +135,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     report.inventoryComplete = inv.complete;
     for (const e of inv.errors) {
       const where = [e.cluster, e.node, e.vmid].filter((x) => x !== undefined).join("/");
-      report.errors.push(`collect ${where}: ${e.message}`);
+      (e.vmid === undefined ? report.errors : report.warnings).push(`collect ${where}: ${e.message}`);
     }
     if (!opts.dryRun && store.canWrite() && !opts.inventory) {
       await store.commit({ ...emptyDelta(), ...diffGuests(store.state().guests, inv.guests) }, signal);
@@ -150,6 +156,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       return finish();
     }
     const derived = deriveDns(inv, { ...dns.rules, reverseZones });
+    report.desired = derived.rrsets;
     report.conflicts.push(...derived.conflicts);
     report.skips.push(...derived.skipped.map((s) => ({ guest: s.guest, ip: s.ip, reason: s.reason })));
 

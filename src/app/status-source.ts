@@ -1,0 +1,86 @@
+/**
+ * Implements the status page's StatusSource from the reconciler's last report and the reconciled
+ * state (single node and cluster alike; the cluster passes its Raft view in `node`/`peers`).
+ */
+
+import { rrsetKey } from "../reconcile/delta.ts";
+import type { CycleReport } from "../reconcile/reconciler.ts";
+import type { StateStore } from "../reconcile/store.ts";
+import { guestViewsFromInventory } from "../server/from-inventory.ts";
+import type {
+  CycleView,
+  NodeView,
+  PeerView,
+  ProviderHealthView,
+  StatusSnapshot,
+  StatusSource,
+  SyncState,
+} from "../server/status.ts";
+import type { RRset } from "../state/model.ts";
+
+export interface StatusSourceOptions {
+  store: StateStore;
+  mode: "single" | "cluster";
+  node: () => NodeView;
+  peers?: () => PeerView[];
+  providers?: () => ProviderHealthView[];
+  /** How many cycles to keep (default 20). */
+  keep?: number;
+}
+
+export interface LiveStatus extends StatusSource {
+  /** Feed every cycle report here (the reconciler's onCycle). */
+  record(report: CycleReport): void;
+}
+
+export function createStatusSource(opts: StatusSourceOptions): LiveStatus {
+  const cycles: CycleView[] = [];
+  let last: CycleReport | undefined;
+  const keep = opts.keep ?? 20;
+  return {
+    record(report) {
+      last = report;
+      cycles.unshift({
+        startedAt: report.startedAt,
+        durationMs: report.durationMs,
+        changes: report.applied,
+        errors: report.errors.slice(0, 20),
+        kind: report.full ? "full" : report.providerRead ? "reconcile" : "collect",
+      });
+      cycles.length = Math.min(cycles.length, keep);
+    },
+    snapshot(): StatusSnapshot {
+      const state = opts.store.state();
+      const guests = [...state.guests.values()].sort((a, b) =>
+        a.cluster === b.cluster ? a.vmid - b.vmid : a.cluster < b.cluster ? -1 : 1,
+      );
+      const conflictNames = new Set((last?.conflicts ?? []).map((c) => c.subject));
+      const dnsState = (rr: RRset): { state: SyncState; error?: string; provider: string } => {
+        const k = rrsetKey(rr);
+        const failed = state.dnsFailed.get(k);
+        if (failed) return { state: "failed", error: failed.error, provider: "powerdns" };
+        const owned = state.dnsOwned.get(k);
+        if (owned && owned.ttl === rr.ttl && owned.records.join(",") === rr.records.join(",")) {
+          return { state: "in-sync", provider: "powerdns" };
+        }
+        if (conflictNames.has(rr.name) || conflictNames.has(rr.name.replace(/\.$/, ""))) {
+          return { state: "conflict", provider: "powerdns" };
+        }
+        return { state: "pending", provider: "powerdns" };
+      };
+      return {
+        mode: opts.mode,
+        node: opts.node(),
+        peers: opts.peers?.() ?? [],
+        cycles,
+        guests: guestViewsFromInventory(
+          { guests, collectedAt: last?.startedAt ?? 0, complete: true, errors: [] },
+          last?.desired ?? [],
+          { dns: dnsState },
+        ),
+        conflicts: last?.conflicts ?? [],
+        providers: opts.providers?.() ?? [],
+      };
+    },
+  };
+}
