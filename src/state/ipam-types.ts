@@ -33,6 +33,9 @@ export interface IpamVm {
   /** CIDR text of the primary IPv4/IPv6 (must be one of this VM's IPs). */
   primaryIp4?: string;
   primaryIp6?: string;
+  /** Ids of those IPs when they already exist and are kept (set by the plan). */
+  primaryIp4Id?: number;
+  primaryIp6Id?: number;
   /** Current side: NetBox id, and whether it carries the ownership tag. */
   id?: number;
   tagged?: boolean;
@@ -45,6 +48,8 @@ export interface IpamInterface {
   name: string;
   /** Lowercase MAC of the interface's primary MAC object. */
   mac?: string;
+  /** Id of that MAC object when it already exists and is kept (set by the plan). */
+  macId?: number;
   id?: number;
   vmId?: number;
   tagged?: boolean;
