@@ -66,7 +66,7 @@ function contest(
       subject,
       winner,
       losers,
-      message: `${what} by ${guests.length} guests; ${winner} keeps it (lowest cluster/vmid wins), ${losers.join(", ")} get no records for it`,
+      message: `${what} by ${guests.length} guests; ${winner} keeps it (lowest cluster/vmid wins), ${losers.join(", ")} ${losers.length === 1 ? "gets" : "get"} no records for it`,
     });
   }
   return kept;
