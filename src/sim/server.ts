@@ -152,18 +152,21 @@ export async function startProxmoxSim(initial: Scenario, opts: SimOptions = {}):
     const chunk = Buffer.alloc(1024 * 1024, "x");
     let sent = 0;
     let closed = false;
+    let wake: (() => void) | undefined;
     res.on("close", () => {
       closed = true;
+      wake?.();
     });
+    res.on("drain", () => wake?.());
     res.write('{"data":"');
     while (sent < bytes && !closed) {
       const n = Math.min(chunk.length, bytes - sent);
       sent += n;
       if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
-        await new Promise((r) => {
-          res.once("drain", r);
-          res.once("close", r);
+        await new Promise<void>((r) => {
+          wake = r;
         });
+        wake = undefined;
       }
     }
     if (!closed) res.end('"}');
