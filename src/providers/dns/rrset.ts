@@ -5,14 +5,21 @@
 import ipaddr from "ipaddr.js";
 import type { RRset, RRType } from "../../state/model.ts";
 
+/** Already normal: lowercase, trimmed, absolute (checked first: it is the common case, and cheap). */
+const NORMAL_NAME = /^[a-z0-9_*-][a-z0-9._*-]*\.$|^\.$/;
+/** A dotted quad with no leading zeros: already canonical. */
+const CANONICAL_V4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** Absolute, lowercase, with the trailing dot. */
 export function normalizeName(name: string): string {
+  if (NORMAL_NAME.test(name)) return name;
   const n = name.trim().toLowerCase();
   return n.endsWith(".") ? n : `${n}.`;
 }
 
 /** Canonical record content as PowerDNS stores it; undefined when it is not valid for the type. */
 export function normalizeContent(type: RRType, content: string): string | undefined {
+  if (type === "A" && CANONICAL_V4.test(content)) return content;
   const c = content.trim();
   if (type === "PTR") return c === "" ? undefined : normalizeName(c);
   if (type === "A")
@@ -23,7 +30,11 @@ export function normalizeContent(type: RRType, content: string): string | undefi
 
 /** An RRset with normalised name, zone and sorted, deduplicated contents (invalid contents kept as given). */
 export function normalizeRRset(rr: RRset): RRset {
-  const records = [...new Set(rr.records.map((c) => normalizeContent(rr.type, c) ?? c))].sort();
+  const one = rr.records.length === 1 ? rr.records[0]! : undefined;
+  const records =
+    one !== undefined
+      ? [normalizeContent(rr.type, one) ?? one]
+      : [...new Set(rr.records.map((c) => normalizeContent(rr.type, c) ?? c))].sort();
   return { ...rr, zone: normalizeName(rr.zone), name: normalizeName(rr.name), records };
 }
 

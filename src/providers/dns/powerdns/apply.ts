@@ -15,10 +15,12 @@ import { blamedEntry, chunkEntries, patchBody, type SerializedEntry } from "./co
 export interface ZoneItem extends SerializedEntry {
   /** The change as requested (reported back in `failed`). */
   item: RRset;
+  /** rrsetKey of the normalised rrset. */
+  key: string;
 }
 
 export interface ZoneApplyResult {
-  applied: RRset[];
+  applied: ZoneItem[];
   failed: ApplyFailure<RRset>[];
   /** True when the zone vanished (404) while applying: the caller refreshes its zone list. */
   missing: boolean;
@@ -44,7 +46,7 @@ export async function applyZone(
     }
     const res = await client.request("PATCH", path, patchBody(batch), signal);
     if (res.status >= 200 && res.status < 300) {
-      for (const b of batch) out.applied.push(b.item);
+      for (const b of batch) out.applied.push(b);
       return;
     }
     if (res.status === 404) {

@@ -11,7 +11,7 @@ import type { HealthCheck } from "../../../lib/health.ts";
 import type { Changes, RRset } from "../../../state/model.ts";
 import type { ApplyFailure, ApplyResult, DnsProvider } from "../../provider.ts";
 import { isReverseZone, normalizeName, normalizeRRset, rrsetKey } from "../rrset.ts";
-import { type ChangeKind, refuseReason } from "../validate.ts";
+import { type ChangeKind, refuseReason, type ValidateContext } from "../validate.ts";
 import { applyZone, type ZoneItem } from "./apply.ts";
 import { createPdnsClient, errorText, type PdnsClient, type PdnsClientOptions } from "./client.ts";
 import { type ApiZone, deleteEntry, parseZone, replaceEntry, serializeEntry } from "./convert.ts";
@@ -30,6 +30,47 @@ export interface PowerDnsOptions extends PdnsClientOptions {
 }
 
 export { OWNER_COMMENT } from "./convert.ts";
+
+interface Requested {
+  kind: ChangeKind;
+  rr: RRset;
+  old?: RRset;
+}
+
+/** Normalise, check and serialise one zone's changes; refusals go to `failed`. */
+function prepareZone(reqs: Requested[], ctx: ValidateContext, failed: ApplyFailure<RRset>[]): ZoneItem[] {
+  const items: ZoneItem[] = [];
+  const keys = new Set<string>();
+  for (const { kind, rr, old } of reqs) {
+    const n = normalizeRRset(rr);
+    const key = rrsetKey(n);
+    const why =
+      refuseReason(kind, n, old, ctx) ??
+      (keys.has(key) ? `more than one change for ${key} in one apply` : undefined);
+    if (why) {
+      failed.push({ item: rr, error: why });
+      continue;
+    }
+    keys.add(key);
+    const entry = kind === "delete" ? deleteEntry(n) : replaceEntry(n, ctx.ownerId);
+    items.push({ ...serializeEntry(entry), item: rr, key });
+  }
+  return items;
+}
+
+/** Runs fn over items with at most `limit` at once; results in input order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 
 interface ZoneRef {
   id: string;
@@ -82,6 +123,34 @@ export function createPowerDnsProvider(opts: PowerDnsOptions): DnsProvider {
     return undefined;
   }
 
+  async function readZone(name: string, ref: ZoneRef | undefined, signal: AbortSignal): Promise<RRset[]> {
+    const res = ref
+      ? await client.request("GET", `/zones/${encodeURIComponent(ref.id)}`, undefined, signal)
+      : undefined;
+    if (!res || res.status === 404) {
+      logger.warn("managed zone missing on PowerDNS", {
+        zone: name,
+        create_zones: opts.createZones ?? false,
+      });
+      seen.set(name, new Map());
+      return [];
+    }
+    if (res.status !== 200) {
+      throw new PipamError(
+        "bad_response",
+        `PowerDNS GET zone ${name}: HTTP ${res.status} ${errorText(res.text)}`,
+      );
+    }
+    let rrsets: RRset[];
+    try {
+      rrsets = parseZone(JSON.parse(res.text) as ApiZone);
+    } catch (err) {
+      throw new PipamError("bad_response", `PowerDNS zone ${name}: unreadable answer: ${errorMessage(err)}`);
+    }
+    seen.set(name, new Map(rrsets.map((r) => [rrsetKey(r), r.owner ?? null])));
+    return rrsets;
+  }
+
   return {
     async zones(signal) {
       return [...(await listZones(signal)).keys()].sort();
@@ -89,95 +158,58 @@ export function createPowerDnsProvider(opts: PowerDnsOptions): DnsProvider {
 
     async records(signal) {
       const zones = await listZones(signal);
-      const out: RRset[] = [];
-      for (const name of managedZones(zones)) {
-        const ref = zones.get(name);
-        if (!ref) {
-          logger.warn("managed zone missing on PowerDNS", {
-            zone: name,
-            create_zones: opts.createZones ?? false,
-          });
-          seen.set(name, new Map());
-          continue;
-        }
-        const res = await client.request("GET", `/zones/${encodeURIComponent(ref.id)}`, undefined, signal);
-        if (res.status === 404) {
-          seen.set(name, new Map());
-          continue;
-        }
-        if (res.status !== 200) {
-          throw new PipamError(
-            "bad_response",
-            `PowerDNS GET zone ${name}: HTTP ${res.status} ${errorText(res.text)}`,
-          );
-        }
-        let rrsets: RRset[];
-        try {
-          rrsets = parseZone(JSON.parse(res.text) as ApiZone);
-        } catch (err) {
-          throw new PipamError(
-            "bad_response",
-            `PowerDNS zone ${name}: unreadable answer: ${errorMessage(err)}`,
-          );
-        }
-        seen.set(name, new Map(rrsets.map((r) => [rrsetKey(r), r.owner ?? null])));
-        out.push(...rrsets);
-      }
-      return out;
+      const names = managedZones(zones);
+      // Reads may run side by side (sqlite WAL readers do not block); at most 4 at once.
+      const results = await mapLimit(names, 4, (name) => readZone(name, zones.get(name), signal));
+      return results.flat();
     },
 
     async apply(changes: Changes<RRset>, signal: AbortSignal): Promise<ApplyResult<RRset>> {
       const writesBefore = client.writes();
       const failed: ApplyFailure<RRset>[] = [];
-      const requested: { kind: ChangeKind; rr: RRset; old?: RRset }[] = [
-        ...changes.delete.map((rr) => ({ kind: "delete" as const, rr })),
-        ...changes.updateNew.map((rr, i) => ({ kind: "update" as const, rr, old: changes.updateOld[i] })),
-        ...changes.create.map((rr) => ({ kind: "create" as const, rr })),
-      ];
-      if (requested.length === 0) return { applied: 0, failed, writes: 0 };
+      const groups = new Map<string, Requested[]>();
+      const add = (r: Requested) => {
+        const zone = normalizeName(r.rr.zone);
+        const list = groups.get(zone);
+        if (list) list.push(r);
+        else groups.set(zone, [r]);
+      };
+      for (const rr of changes.delete) add({ kind: "delete", rr });
+      for (const [i, rr] of changes.updateNew.entries())
+        add({ kind: "update", rr, old: changes.updateOld[i] });
+      for (const rr of changes.create) add({ kind: "create", rr });
+      if (groups.size === 0) return { applied: 0, failed, writes: 0 };
 
       const zones = serverZones ?? (await listZones(signal));
-      const managed = new Set(managedZones(zones));
-      const byZone = new Map<string, ZoneItem[]>();
-      const keys = new Set<string>();
-      for (const { kind, rr, old } of requested) {
-        const n = normalizeRRset(rr);
-        const why = refuseReason(kind, n, old, { ownerId: opts.ownerId, managed, seen });
-        const key = `${n.zone}|${rrsetKey(n)}`;
-        if (why || keys.has(key)) {
-          failed.push({ item: rr, error: why ?? `more than one change for ${rrsetKey(n)} in one apply` });
-          continue;
-        }
-        keys.add(key);
-        const entry = kind === "delete" ? deleteEntry(n) : replaceEntry(n, opts.ownerId);
-        const list = byZone.get(n.zone) ?? [];
-        list.push({ ...serializeEntry(entry), item: rr });
-        byZone.set(n.zone, list);
-      }
-
-      const deletes = new Set(changes.delete);
+      const ctx = { ownerId: opts.ownerId, managed: new Set(managedZones(zones)), seen };
       let applied = 0;
-      for (const [zone, items] of byZone) {
+      // One zone's PATCH is in flight while the next zone is prepared (writes stay one at a time).
+      let inflight: Promise<void> = Promise.resolve();
+      for (const [zone, reqs] of groups) {
+        const items = prepareZone(reqs, ctx, failed);
+        await inflight;
+        if (items.length === 0) continue;
         let ref = zones.get(zone);
         if (!ref && opts.createZones) ref = await createZone(zone, signal);
         if (!ref) {
           const hint = opts.createZones ? "it could not be created" : "create it, or set create_zones = true";
-          for (const it of items)
+          for (const it of items) {
             failed.push({ item: it.item, error: `zone ${zone} does not exist on PowerDNS (${hint})` });
+          }
           continue;
         }
-        const r = await applyZone(client, ref.id, items, maxBody, logger, signal);
-        applied += r.applied.length;
-        failed.push(...r.failed);
-        if (r.missing) serverZones = undefined;
-        const s = seen.get(zone);
-        if (s) {
-          for (const it of r.applied) {
-            if (deletes.has(it)) s.delete(rrsetKey(normalizeRRset(it)));
-            else s.set(rrsetKey(normalizeRRset(it)), opts.ownerId);
+        inflight = applyZone(client, ref.id, items, maxBody, logger, signal).then((r) => {
+          applied += r.applied.length;
+          failed.push(...r.failed);
+          if (r.missing) serverZones = undefined;
+          const s = seen.get(zone);
+          for (const it of s ? r.applied : []) {
+            if (it.entry.changetype === "DELETE") s?.delete(it.key);
+            else s?.set(it.key, opts.ownerId);
           }
-        }
+        });
       }
+      await inflight;
       return { applied, failed, writes: client.writes() - writesBefore };
     },
 
