@@ -69,7 +69,7 @@ describe("TLS", () => {
     const right = createProxmoxClient(ep({ fingerprint: sim.fingerprint.replace(/:/g, "").toLowerCase() }));
     expect(await right.get("/version", signal)).toMatchObject({ version: "8.2.4" });
     const before = sim.calls.total;
-    const wrongFp = "AA:".repeat(31) + "AA";
+    const wrongFp = `${"AA:".repeat(31)}AA`;
     const e = await failure(
       createProxmoxClient(ep({ fingerprint: wrongFp, insecure: true })).get("/version", signal),
     );

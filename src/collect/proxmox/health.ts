@@ -8,7 +8,7 @@ import type { HealthCheck } from "../../lib/health.ts";
 import { apiBase, createProxmoxClient, type ProxmoxEndpoint } from "./client.ts";
 import { MiB } from "./http.ts";
 import { agentEnabled } from "./parse-config.ts";
-import { parseResources } from "./parse-resources.ts";
+import { parseResources, type ResourceEntry } from "./parse-resources.ts";
 import { normalizeFingerprints, peerCertificate } from "./tls.ts";
 
 function agentHint(ep: ProxmoxEndpoint, major: number): string {
@@ -115,7 +115,7 @@ export async function checkProxmox(ep: ProxmoxEndpoint, signal: AbortSignal): Pr
     detail: `Proxmox VE ${v}${Number.isFinite(major) && major < 8 ? " (LXC interfaces endpoint needs PVE ≥ 8.1: container IPs come from static config only)" : ""}`,
   });
 
-  let entries;
+  let entries: ResourceEntry[];
   try {
     const parsed = parseResources(
       await client.get("/cluster/resources?type=vm", signal, { maxBytes: 256 * MiB }),
