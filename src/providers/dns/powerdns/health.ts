@@ -73,14 +73,19 @@ export async function powerDnsHealth(
   }
 
   const present = new Map(zones.map((z) => [normalizeName(z.name), z]));
+  const slow = await rectifyingZones(client, [...(opts.reverseZones ?? []), ...opts.zones], present, signal);
   const zoneCheck = (zone: string, label: string): HealthCheck => {
     const z = present.get(zone);
-    if (z)
+    if (z) {
+      const note = slow.has(zone)
+        ? `; api-rectify is on, so every PATCH rectifies the whole zone (slow for big zones): PUT /zones/${z.id} {"api_rectify": false} or set default-api-rectify=no`
+        : "";
       return {
         name: `powerdns ${label} ${zone}`,
         ok: true,
-        detail: `present (${z.kind ?? "?"}, id ${z.id})`,
+        detail: `present (${z.kind ?? "?"}, id ${z.id})${note}`,
       };
+    }
     if (opts.createZones) {
       return {
         name: `powerdns ${label} ${zone}`,
@@ -112,4 +117,41 @@ export async function powerDnsHealth(
     );
   }
   return checks;
+}
+
+/**
+ * Managed zones whose PATCHes rectify the whole zone: the server's default-api-rectify is yes and
+ * the zone has no API-RECTIFY=0 metadata (the zone JSON's `api_rectify` does not show this).
+ * Best effort: an unreadable config or metadata reports nothing.
+ */
+async function rectifyingZones(
+  client: PdnsClient,
+  names: string[],
+  present: Map<string, ApiZone & { dnssec?: boolean }>,
+  signal: AbortSignal,
+): Promise<Set<string>> {
+  const out = new Set<string>();
+  try {
+    const cfg = await client.request("GET", "/config", undefined, signal);
+    if (cfg.status !== 200) return out;
+    const settings = JSON.parse(cfg.text) as { name: string; value: string }[];
+    if (settings.find((x) => x.name === "default-api-rectify")?.value !== "yes") return out;
+    for (const name of names) {
+      const z = present.get(name);
+      if (!z || z.dnssec) continue;
+      const md = await client.request(
+        "GET",
+        `/zones/${encodeURIComponent(z.id)}/metadata`,
+        undefined,
+        signal,
+      );
+      if (md.status !== 200) continue;
+      const list = JSON.parse(md.text) as { kind: string; metadata: string[] }[];
+      const v = list.find((m) => m.kind.toUpperCase() === "API-RECTIFY")?.metadata[0];
+      if (v !== "0") out.add(name);
+    }
+  } catch (err) {
+    if (signal.aborted) throw err;
+  }
+  return out;
 }

@@ -132,6 +132,17 @@ describe("PowerDNS provider (real pdns_server)", () => {
     expect(await pdns.serial(zone)).toBe(serial0 + 2);
   });
 
+  test("URLs are built from the zone id (an underscore zone's id differs from its name)", async () => {
+    const zone = `under_score${++zoneNo}.pdns.test.`;
+    const id = await pdns.createZone(zone);
+    expect(id).not.toBe(zone);
+    const p = provider([zone]);
+    const res = await p.apply(changes({ create: [a(zone, "u", "10.9.0.1")] }), sig());
+    expect(res).toMatchObject({ applied: 1, failed: [] });
+    expect((await p.records(sig())).map((r) => [r.name, r.owner])).toEqual([[`u.${zone}`, "pipam-test"]]);
+    expect(await pdns.dig(`u.${zone}`, "A")).toEqual(["10.9.0.1"]);
+  });
+
   test("an empty diff sends nothing: the serial does not move", async () => {
     const { zone } = await freshZones();
     const p = provider([zone]);
