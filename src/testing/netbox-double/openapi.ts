@@ -33,7 +33,10 @@ interface Param {
   schema?: Json;
 }
 interface OpenApi {
-  paths: Record<string, Record<string, { parameters?: Param[]; requestBody?: { content: Record<string, { schema: Json }> } }>>;
+  paths: Record<
+    string,
+    Record<string, { parameters?: Param[]; requestBody?: { content: Record<string, { schema: Json }> } }>
+  >;
   components: { schemas: Record<string, Json> };
 }
 
@@ -108,7 +111,9 @@ function issues(errors: ErrorObject[] | null | undefined): Issue[] {
   return (errors ?? []).map((e) => {
     const path = e.instancePath.split("/").filter(Boolean);
     const extra =
-      e.keyword === "additionalProperties" ? ` ("${(e.params as { additionalProperty: string }).additionalProperty}")` : "";
+      e.keyword === "additionalProperties"
+        ? ` ("${(e.params as { additionalProperty: string }).additionalProperty}")`
+        : "";
     const field =
       e.keyword === "required" ? (e.params as { missingProperty: string }).missingProperty : (path[0] ?? "");
     return { field, message: `${e.instancePath || "body"} ${e.message ?? "is invalid"}${extra}` };
@@ -192,7 +197,10 @@ export function loadNetboxSchema(path = SCHEMA_PATH): NetboxSchema {
             if (EXTRA_QUERY.has(name)) continue;
             const prm = params.get(name);
             if (!prm?.schema) {
-              out.push({ field: name, message: `unknown query parameter "${name}" (NetBox would ignore it)` });
+              out.push({
+                field: name,
+                message: `unknown query parameter "${name}" (NetBox would ignore it)`,
+              });
               continue;
             }
             const s = prm.schema;
@@ -204,7 +212,8 @@ export function loadNetboxSchema(path = SCHEMA_PATH): NetboxSchema {
             const v = compile(itemSchema);
             for (const raw of values) {
               const val = coerce(raw, itemSchema);
-              if (!v(val)) out.push({ field: name, message: `${name}=${raw}: ${v.errors?.[0]?.message ?? "invalid"}` });
+              if (!v(val))
+                out.push({ field: name, message: `${name}=${raw}: ${v.errors?.[0]?.message ?? "invalid"}` });
             }
           }
           return out;
@@ -225,7 +234,9 @@ export function loadNetboxSchema(path = SCHEMA_PATH): NetboxSchema {
 function coerce(raw: string, s: Json): unknown {
   const t = s.type;
   if (raw === "null" && s.nullable) return null;
-  if (t === "integer" || t === "number") return raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-  if (t === "boolean") return raw === "true" || raw === "True" ? true : raw === "false" || raw === "False" ? false : raw;
+  if (t === "integer" || t === "number")
+    return raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  if (t === "boolean")
+    return raw === "true" || raw === "True" ? true : raw === "false" || raw === "False" ? false : raw;
   return raw;
 }
