@@ -9,6 +9,7 @@ import {
   parseGuestQuery,
   safeHttpUrl,
   scrubSecrets,
+  sortGuests,
 } from "./view.ts";
 
 describe("view", () => {
@@ -83,4 +84,18 @@ describe("view", () => {
       expect(safeHttpUrl(bad)).toBeUndefined();
     }
   });
+});
+
+test("guests sort naturally by name, then key; the sorted order is cached per snapshot", () => {
+  const mk = (name: string, key: `${string}/${number}`) => ({ ...demoGuest(1), name, key });
+  const guests = [mk("web10", "pve/3"), mk("web2", "pve/2"), mk("Web2", "pve/1"), mk("api", "pve/4")];
+  const page = pageGuests(guests, { q: "", state: "all", page: 1 });
+  expect(page.rows.map((g) => `${g.name} ${g.key}`)).toEqual([
+    "api pve/4",
+    "Web2 pve/1",
+    "web2 pve/2",
+    "web10 pve/3",
+  ]);
+  expect(sortGuests(guests)).toBe(sortGuests(guests));
+  expect(guests[0]!.name).toBe("web10"); // the snapshot itself is not reordered
 });

@@ -55,15 +55,33 @@ export interface GuestPage {
   to: number;
 }
 
+const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
+
 function compareGuests(a: GuestView, b: GuestView): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  return collator.compare(a.name, b.name) || collator.compare(a.key, b.key);
 }
 
-/** Filters, sorts by name then key, and cuts one page. A page past the end shows the last page. */
+/** Sorted copies, cached per snapshot array: an unchanged snapshot is not sorted again. */
+const sortedCache = new WeakMap<GuestView[], GuestView[]>();
+
+/** Guests in display order: natural order of names ("web2" before "web10"), then key. */
+export function sortGuests(guests: GuestView[]): GuestView[] {
+  let sorted = sortedCache.get(guests);
+  if (!sorted) {
+    sorted = [...guests].sort(compareGuests);
+    sortedCache.set(guests, sorted);
+  }
+  return sorted;
+}
+
+/** Filters, sorts (see sortGuests), and cuts one page. A page past the end shows the last page. */
 export function pageGuests(guests: GuestView[], query: GuestQuery, size = PAGE_SIZE): GuestPage {
   const needle = query.q.toLowerCase();
-  const matched = guests.filter((g) => matchesState(g, query.state) && matchesText(g, needle));
-  matched.sort(compareGuests);
+  const all = sortGuests(guests);
+  const matched =
+    needle === "" && query.state === "all"
+      ? all
+      : all.filter((g) => matchesState(g, query.state) && matchesText(g, needle));
   const pages = Math.max(1, Math.ceil(matched.length / size));
   const page = Math.min(query.page, pages);
   const start = (page - 1) * size;
