@@ -32,7 +32,7 @@ test("a server whose starter dies without stopping it is stopped by the watcher"
   const helper = resolve(import.meta.dir, "pdns.ts");
   const child = Bun.spawn(
     [
-      "bun",
+      process.execPath,
       "-e",
       `const p = await (await import(${JSON.stringify(helper)})).startPdns(); console.log(JSON.stringify({ url: p.url, dir: p.dir })); process.exit(0);`,
     ],

@@ -72,7 +72,10 @@ function groupKeys(kind: Kind, r: Rec): string[] {
   const keys = ((r.tags as number[] | undefined) ?? []).map((t) => `tag:${t}`);
   if (kind === "cluster") keys.push(`type:${r.type}`);
   if (kind === "vm" && r.cluster != null) keys.push(`cluster:${r.cluster}`);
+  if (kind === "vm" && r.primary_ip4 != null) keys.push(`pip:${r.primary_ip4}`);
+  if (kind === "vm" && r.primary_ip6 != null) keys.push(`pip:${r.primary_ip6}`);
   if (kind === "iface") keys.push(`vm:${r.virtual_machine}`);
+  if (kind === "iface" && r.primary_mac_address != null) keys.push(`pmac:${r.primary_mac_address}`);
   if (
     (kind === "ip" || kind === "mac") &&
     r.assigned_object_type === IFACE_TYPE &&
@@ -245,8 +248,7 @@ export function createStore(): Store {
           const moved =
             base.assigned_object_id !== r.assigned_object_id ||
             base.assigned_object_type !== r.assigned_object_type;
-          const primaryOf = [...maps.iface.values()].find((i) => i.primary_mac_address === r.id);
-          if (moved && primaryOf) {
+          if (moved && group("iface", `pmac:${r.id}`).size > 0) {
             throw err(
               "assigned_object",
               "Cannot unassign/reassign MAC Address while it is designated as the primary MAC for an object",
@@ -346,14 +348,19 @@ export function createStore(): Store {
       for (const m of [...group("mac", `iface:${id}`)]) remove("mac", m);
     }
     if (kind === "ip") {
-      for (const v of maps.vm.values()) {
-        if (v.primary_ip4 === id) put("vm", { ...v, primary_ip4: null });
-        if (v.primary_ip6 === id) put("vm", { ...v, primary_ip6: null });
+      for (const vid of [...group("vm", `pip:${id}`)]) {
+        const v = maps.vm.get(vid) as Rec;
+        put("vm", {
+          ...v,
+          primary_ip4: v.primary_ip4 === id ? null : v.primary_ip4,
+          primary_ip6: v.primary_ip6 === id ? null : v.primary_ip6,
+        });
       }
     }
     if (kind === "mac") {
-      const iface = maps.iface.get(r.assigned_object_id as number);
-      if (iface?.primary_mac_address === id) put("iface", { ...iface, primary_mac_address: null });
+      for (const iid of [...group("iface", `pmac:${id}`)]) {
+        put("iface", { ...(maps.iface.get(iid) as Rec), primary_mac_address: null });
+      }
     }
     del(kind, id);
   }
