@@ -19,13 +19,13 @@
  *
  * Output is sorted (rrsets by zone/name/type, records sorted) and independent of input order.
  */
-import ipaddr from "ipaddr.js";
 import { type Claim, resolveClaims } from "./conflicts.ts";
 import { guestFqdn } from "./dns-names.ts";
 import { addressSkipReason, compileRules, type DnsRules, type Skip, zoneFor } from "./dns-rules.ts";
+import { formatIp, parseIp } from "./ip.ts";
 import { type Conflict, type Guest, type GuestKey, guestKey, type Inventory, type RRset } from "./model.ts";
 import { cmp, compareGuestKeys, compareRRsets } from "./normalize.ts";
-import { mostSpecificZone, reverseName } from "./reverse.ts";
+import { mostSpecificZone, reverseNameOf } from "./reverse.ts";
 
 export type { DnsRules, Skip } from "./dns-rules.ts";
 
@@ -60,12 +60,12 @@ export function deriveDns(inv: Inventory, rules: DnsRules): DeriveResult {
     for (const nic of g.nics) {
       const ignored = r.ignoreInterfaces.some((re) => re.test(nic.name));
       for (const a of nic.addresses) {
-        if (!ipaddr.isValid(a.ip.split("%")[0] ?? "")) {
+        const addr = parseIp(a.ip);
+        if (!addr) {
           skipped.push({ guest: key, ip: a.ip, reason: "not an IP address" });
           continue;
         }
-        const addr = ipaddr.parse(a.ip.split("%")[0] ?? "");
-        const ip = addr.kind() === "ipv6" ? (addr as ipaddr.IPv6).toRFC5952String() : addr.toString();
+        const ip = formatIp(addr);
         if (seen.has(ip)) continue;
         seen.add(ip);
         if (ignored) {
@@ -87,7 +87,7 @@ export function deriveDns(inv: Inventory, rules: DnsRules): DeriveResult {
           skipped.push({ guest: key, ip, reason: name.error });
           continue;
         }
-        claims.push({ guest: key, ip, family: addr.kind() === "ipv4" ? 4 : 6, zone, fqdn: name.fqdn });
+        claims.push({ guest: key, ip, family: addr.family, zone, fqdn: name.fqdn });
       }
     }
   }
@@ -96,7 +96,7 @@ export function deriveDns(inv: Inventory, rules: DnsRules): DeriveResult {
   const rrsets = buildRRsets(kept, r.ttl);
   if (r.ptr) {
     for (const c of kept) {
-      const name = reverseName(c.ip);
+      const name = reverseNameOf(c.ip) ?? "";
       const zone = mostSpecificZone(name, r.reverseZones);
       if (!zone) {
         skipped.push({

@@ -4,7 +4,7 @@
  * reverse zones that exist on the server. `compileRules` parses it once; bad entries are reported
  * in `errors` and left out, never thrown.
  */
-import ipaddr from "ipaddr.js";
+import { type Cidr, type Ip, inCidr, parseCidr, specialRange } from "./ip.ts";
 import type { GuestKey } from "./model.ts";
 import { normalizeName } from "./normalize.ts";
 
@@ -31,8 +31,6 @@ export interface Skip {
   reason: string;
 }
 
-type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
-
 export interface CompiledRules {
   /** Most specific first (longest prefix, then zone name). */
   networks: { zone: string; cidr: Cidr; text: string }[];
@@ -50,12 +48,9 @@ export interface CompiledRules {
 export function compileRules(rules: DnsRules): CompiledRules {
   const errors: string[] = [];
   const parse = (text: string, where: string): Cidr | undefined => {
-    try {
-      return ipaddr.parseCIDR(text.trim());
-    } catch {
-      errors.push(`${where}: ${JSON.stringify(text)} is not a CIDR`);
-      return undefined;
-    }
+    const c = parseCidr(text);
+    if (!c) errors.push(`${where}: ${JSON.stringify(text)} is not a CIDR`);
+    return c;
   };
   const networks: CompiledRules["networks"] = [];
   for (const m of rules.zones) {
@@ -65,7 +60,7 @@ export function compileRules(rules: DnsRules): CompiledRules {
       if (cidr) networks.push({ zone, cidr, text: n.trim() });
     }
   }
-  networks.sort((a, b) => b.cidr[1] - a.cidr[1] || (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0));
+  networks.sort((a, b) => b.cidr.prefix - a.cidr.prefix || (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0));
   const skip: CompiledRules["skip"] = [];
   for (const s of rules.skipCidrs) {
     const cidr = parse(s, "skip_cidrs");
@@ -95,36 +90,15 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /** Why an address never makes a record (special-purpose ranges, skip_cidrs), or undefined. */
-export function addressSkipReason(addr: ipaddr.IPv4 | ipaddr.IPv6, rules: CompiledRules): string | undefined {
-  const range = addr.range();
-  switch (range) {
-    case "unspecified":
-    case "loopback":
-    case "linkLocal":
-    case "multicast":
-    case "broadcast":
-    case "ipv4Mapped":
-      return `${rangeWord[range]} address`;
-  }
-  for (const s of rules.skip) {
-    if (addr.kind() === s.cidr[0].kind() && addr.match(s.cidr)) return `in skip_cidrs ${s.text}`;
-  }
+export function addressSkipReason(ip: Ip, rules: CompiledRules): string | undefined {
+  const range = specialRange(ip);
+  if (range) return `${range} address`;
+  for (const s of rules.skip) if (inCidr(ip, s.cidr)) return `in skip_cidrs ${s.text}`;
   return undefined;
 }
 
-const rangeWord: Record<string, string> = {
-  unspecified: "unspecified",
-  loopback: "loopback",
-  linkLocal: "link-local",
-  multicast: "multicast",
-  broadcast: "broadcast",
-  ipv4Mapped: "IPv4-mapped IPv6",
-};
-
 /** The zone of the most specific mapping that contains the address. */
-export function zoneFor(addr: ipaddr.IPv4 | ipaddr.IPv6, rules: CompiledRules): string | undefined {
-  for (const n of rules.networks) {
-    if (addr.kind() === n.cidr[0].kind() && addr.match(n.cidr)) return n.zone;
-  }
+export function zoneFor(ip: Ip, rules: CompiledRules): string | undefined {
+  for (const n of rules.networks) if (inCidr(ip, n.cidr)) return n.zone;
   return undefined;
 }

@@ -4,7 +4,7 @@
  * on these forms, so a provider's spelling (`2001:0DB8::1`, `Web.Example.com.`) never looks like a
  * change.
  */
-import ipaddr from "ipaddr.js";
+import { formatIp, parseIp } from "./ip.ts";
 import type { GuestKey, RRset, RRType } from "./model.ts";
 
 /** Absolute, lowercase, with the trailing dot. */
@@ -17,8 +17,9 @@ export function normalizeName(name: string): string {
 export function normalizeContent(type: RRType, content: string): string {
   const c = content.trim();
   if (type === "PTR") return c === "" ? c : normalizeName(c);
-  if (type === "A") return ipaddr.IPv4.isValidFourPartDecimal(c) ? ipaddr.IPv4.parse(c).toString() : c;
-  return ipaddr.IPv6.isValid(c) ? ipaddr.IPv6.parse(c).toRFC5952String() : c.toLowerCase();
+  const ip = parseIp(c);
+  if (type === "A") return ip?.family === 4 ? formatIp(ip) : c;
+  return ip?.family === 6 ? formatIp(ip) : c.toLowerCase();
 }
 
 /** Names and contents normalised, records deduplicated and sorted, guests sorted. */

@@ -106,6 +106,15 @@ const cases: Case[] = [
     delete: [mine(webA)],
   },
   {
+    name: "desired without records counts as not desired",
+    current: [mine(oldA)],
+    desired: [
+      { ...oldA, records: [] },
+      { ...dbA, records: [] },
+    ],
+    delete: [mine(oldA)],
+  },
+  {
     name: "allowDelete refuses: kept and reported as held",
     current: [mine(webA), mine(oldA), mine(dbA)],
     desired: [webA],

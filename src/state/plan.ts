@@ -6,7 +6,7 @@
  *  * its name is held by a rrset pipam does not own (any type; no owner marker or another owner
  *    id) → nothing is written at that name; a `foreign` conflict is reported. An rrset of ours
  *    already there is left as it is.
- *  * absent → create (owner = ownerId);
+ *  * absent → create (owner = ownerId); a desired rrset without records counts as not desired;
  *  * owned and different → update (updateOld = current, updateNew = desired);
  *  * owned, no longer desired → delete, but only when `allowDelete(rr)` says so; otherwise it is
  *    listed in `held` (e.g. the inventory was incomplete: see delete-guard.ts).
@@ -47,6 +47,7 @@ export function plan(
   const matched = new Set<string>();
   const blocked = new Map<string, GuestKey[]>();
   for (const d of want) {
+    if (d.records.length === 0) continue; // an rrset without records is not wanted: it is absent
     const id = rrsetId(d);
     if (matched.has(id)) continue; // duplicate desired entry: the first one counts
     matched.add(id);

@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { mostSpecificZone, reverseName } from "./reverse.ts";
+import { mostSpecificZone, reverseNameOf as reverseName } from "./reverse.ts";
 
 describe("reverseName", () => {
   test("IPv4", () => {
     expect(reverseName("10.0.1.5")).toBe("5.1.0.10.in-addr.arpa.");
     expect(reverseName("192.0.2.255")).toBe("255.2.0.192.in-addr.arpa.");
+    expect(reverseName("10.0.1")).toBeUndefined();
   });
   test("IPv6 in nibble format, from any spelling", () => {
     const want = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.";
@@ -21,7 +22,7 @@ describe("mostSpecificZone", () => {
   test("the longest containing zone wins", () => {
     expect(mostSpecificZone("5.1.0.10.in-addr.arpa.", zones)).toBe("1.0.10.in-addr.arpa.");
     expect(mostSpecificZone("5.2.0.10.in-addr.arpa.", zones)).toBe("10.in-addr.arpa.");
-    expect(mostSpecificZone(reverseName("2001:db8::1"), zones)).toBe("8.b.d.0.1.0.0.2.ip6.arpa.");
+    expect(mostSpecificZone(reverseName("2001:db8::1") ?? "", zones)).toBe("8.b.d.0.1.0.0.2.ip6.arpa.");
   });
   test("label boundaries matter; none → undefined", () => {
     expect(mostSpecificZone("5.1.0.110.in-addr.arpa.", zones)).toBeUndefined();

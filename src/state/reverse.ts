@@ -3,14 +3,26 @@
  * `ip6.arpa.` for IPv6, and the most specific existing reverse zone that contains one.
  * Classless (RFC 2317) reverse zones such as `0/26.2.0.192.in-addr.arpa.` are not matched.
  */
-import ipaddr from "ipaddr.js";
+import { type Ip, parseIp } from "./ip.ts";
 
-/** The PTR owner name of a valid IP address (absolute, lowercase). */
-export function reverseName(ip: string): string {
-  const a = ipaddr.parse(ip);
-  if (a.kind() === "ipv4") return `${(a as ipaddr.IPv4).octets.slice().reverse().join(".")}.in-addr.arpa.`;
-  const nibbles = (a as ipaddr.IPv6).parts.flatMap((p) => p.toString(16).padStart(4, "0").split(""));
-  return `${nibbles.reverse().join(".")}.ip6.arpa.`;
+/** The PTR owner name of an address (absolute, lowercase). */
+export function reverseName(ip: Ip): string {
+  const b = [...ip.bytes];
+  if (ip.family === 4) return `${b.reverse().join(".")}.in-addr.arpa.`;
+  const nibbles: string[] = [];
+  for (let i = b.length - 1; i >= 0; i--) {
+    const x = b[i] ?? 0;
+    nibbles.push(HEX[x & 15] as string, HEX[x >> 4] as string);
+  }
+  return `${nibbles.join(".")}.ip6.arpa.`;
+}
+
+const HEX = "0123456789abcdef";
+
+/** reverseName of an address given as text; undefined when it is not an address. */
+export function reverseNameOf(text: string): string | undefined {
+  const ip = parseIp(text);
+  return ip ? reverseName(ip) : undefined;
 }
 
 /** The longest zone of `zones` (absolute, lowercase) that is `name` or a parent of it. */
