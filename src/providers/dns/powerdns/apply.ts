@@ -8,15 +8,56 @@ import { PipamError } from "../../../lib/errors.ts";
 import type { Logger } from "../../../log/logger.ts";
 import type { RRset } from "../../../state/model.ts";
 import type { ApplyFailure } from "../../provider.ts";
+import { normalizeRRset, rrsetKey } from "../rrset.ts";
+import { type ChangeKind, refuseReason, type ValidateContext } from "../validate.ts";
 import type { PdnsClient } from "./client.ts";
 import { errorText } from "./client.ts";
-import { blamedEntry, chunkEntries, patchBody, type SerializedEntry } from "./convert.ts";
+import {
+  blamedEntry,
+  chunkEntries,
+  deleteEntry,
+  patchBody,
+  replaceEntry,
+  type SerializedEntry,
+  serializeEntry,
+} from "./convert.ts";
 
 export interface ZoneItem extends SerializedEntry {
   /** The change as requested (reported back in `failed`). */
   item: RRset;
   /** rrsetKey of the normalised rrset. */
   key: string;
+}
+
+export interface Requested {
+  kind: ChangeKind;
+  rr: RRset;
+  old?: RRset;
+}
+
+/** Normalise, check and serialise one zone's changes; refusals go to `failed`. */
+export function prepareZone(
+  reqs: Requested[],
+  ctx: ValidateContext,
+  failed: ApplyFailure<RRset>[],
+): ZoneItem[] {
+  const items: ZoneItem[] = [];
+  const keys = new Set<string>();
+  for (const { kind, rr, old } of reqs) {
+    const n = normalizeRRset(rr);
+    const key = rrsetKey(n);
+    const why =
+      refuseReason(kind, n, old, ctx) ??
+      (keys.has(key) ? `more than one change for ${key} in one apply` : undefined);
+    if (why) {
+      failed.push({ item: rr, error: why });
+      continue;
+    }
+    keys.add(key);
+    const entry = kind === "delete" ? deleteEntry(n) : replaceEntry(n, ctx.ownerId);
+    items.push({ ...serializeEntry(entry), item: rr, key });
+  }
+  return items;
 }
 
 export interface ZoneApplyResult {

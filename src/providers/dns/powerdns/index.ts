@@ -10,11 +10,10 @@ import { errorMessage, PipamError } from "../../../lib/errors.ts";
 import type { HealthCheck } from "../../../lib/health.ts";
 import type { Changes, RRset } from "../../../state/model.ts";
 import type { ApplyFailure, ApplyResult, DnsProvider } from "../../provider.ts";
-import { isReverseZone, normalizeName, normalizeRRset, rrsetKey } from "../rrset.ts";
-import { type ChangeKind, refuseReason, type ValidateContext } from "../validate.ts";
-import { applyZone, type ZoneItem } from "./apply.ts";
+import { isReverseZone, normalizeName, rrsetKey } from "../rrset.ts";
+import { applyZone, prepareZone, type Requested } from "./apply.ts";
 import { createPdnsClient, errorText, type PdnsClient, type PdnsClientOptions } from "./client.ts";
-import { type ApiZone, deleteEntry, parseZone, replaceEntry, serializeEntry } from "./convert.ts";
+import { type ApiZone, parseZone } from "./convert.ts";
 import { powerDnsHealth } from "./health.ts";
 
 export interface PowerDnsOptions extends PdnsClientOptions {
@@ -30,33 +29,6 @@ export interface PowerDnsOptions extends PdnsClientOptions {
 }
 
 export { OWNER_COMMENT } from "./convert.ts";
-
-interface Requested {
-  kind: ChangeKind;
-  rr: RRset;
-  old?: RRset;
-}
-
-/** Normalise, check and serialise one zone's changes; refusals go to `failed`. */
-function prepareZone(reqs: Requested[], ctx: ValidateContext, failed: ApplyFailure<RRset>[]): ZoneItem[] {
-  const items: ZoneItem[] = [];
-  const keys = new Set<string>();
-  for (const { kind, rr, old } of reqs) {
-    const n = normalizeRRset(rr);
-    const key = rrsetKey(n);
-    const why =
-      refuseReason(kind, n, old, ctx) ??
-      (keys.has(key) ? `more than one change for ${key} in one apply` : undefined);
-    if (why) {
-      failed.push({ item: rr, error: why });
-      continue;
-    }
-    keys.add(key);
-    const entry = kind === "delete" ? deleteEntry(n) : replaceEntry(n, ctx.ownerId);
-    items.push({ ...serializeEntry(entry), item: rr, key });
-  }
-  return items;
-}
 
 /** Runs fn over items with at most `limit` at once; results in input order. */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -93,14 +65,21 @@ export function createPowerDnsProvider(opts: PowerDnsOptions): DnsProvider {
   async function listZones(signal: AbortSignal): Promise<Map<string, ZoneRef>> {
     const res = await client.request("GET", "/zones", undefined, signal);
     if (res.status !== 200) {
-      throw new PipamError("bad_response", `PowerDNS GET /zones: HTTP ${res.status} ${errorText(res.text)}`, {
-        details: {
-          status: res.status,
-          hint: res.status === 404 ? "check server_id (usually localhost)" : "",
+      const hint = res.status === 404 ? " (check the server id, usually localhost)" : "";
+      throw new PipamError(
+        "bad_response",
+        `PowerDNS GET /zones: HTTP ${res.status} ${errorText(res.text)}${hint}`,
+        {
+          details: { status: res.status },
         },
-      });
+      );
     }
-    const list = JSON.parse(res.text) as ApiZone[];
+    let list: ApiZone[];
+    try {
+      list = JSON.parse(res.text) as ApiZone[];
+    } catch (err) {
+      throw new PipamError("bad_response", `PowerDNS GET /zones: unreadable answer: ${errorMessage(err)}`);
+    }
     serverZones = new Map(
       list.map((z) => [normalizeName(z.name), { id: z.id, name: normalizeName(z.name) }]),
     );
