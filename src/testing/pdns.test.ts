@@ -26,7 +26,7 @@ test("two instances side by side; kill -9 + restart keeps the data; stop removes
   }
   expect(existsSync(a.dir)).toBe(false);
   expect(existsSync(b.dir)).toBe(false);
-});
+}, 30_000);
 
 test("a server whose starter dies without stopping it is stopped by the watcher", async () => {
   const helper = resolve(import.meta.dir, "pdns.ts");
@@ -51,4 +51,4 @@ test("a server whose starter dies without stopping it is stopped by the watcher"
   }
   expect(up).toBe(false);
   await Bun.spawn(["bash", resolve(import.meta.dir, "../../scripts/pdns.sh"), "stop", dir]).exited;
-});
+}, 30_000);

@@ -2,7 +2,7 @@
  * The PowerDNS provider against a real pdns_server (gsqlite3) started by scripts/pdns.sh.
  * Results are checked with dig against the server, not only through the API.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { isTransient, PipamError } from "../../../lib/errors.ts";
 import { silentLogger } from "../../../log/logger.ts";
 import { type Changes, emptyChanges, type RRset } from "../../../state/model.ts";
@@ -29,10 +29,11 @@ const writes = () => sent.filter((s) => s.method !== "GET").length;
 
 beforeAll(async () => {
   pdns = await startPdns();
-});
+}, 30_000);
 afterAll(async () => {
   await pdns?.stop();
-});
+}, 30_000);
+setDefaultTimeout(30_000);
 
 const sig = () => AbortSignal.timeout(60_000);
 const changes = (c: Partial<Changes<RRset>>): Changes<RRset> => ({ ...emptyChanges<RRset>(), ...c });
