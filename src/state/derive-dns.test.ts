@@ -304,4 +304,52 @@ describe("deriveDns", () => {
     ]);
     expect(r.skipped[0]?.reason).toBe("not an IP address");
   });
+
+  describe("held guests keep their records and their claims (opts.previous)", () => {
+    // Last cycle: pve/20 won web (over pve/30), pve/40 had db.
+    const before = derive([
+      guest(20, "web", [nic("eth0", "10.0.0.20")]),
+      guest(30, "web", [nic("eth0", "10.0.0.30")]),
+      guest(40, "db", [nic("eth0", "10.0.0.40")]),
+    ]);
+    const previous = before.rrsets;
+
+    test("status unknown without a name: records kept, the loser does not take the name", () => {
+      const r = deriveDns(
+        {
+          collectedAt: 0,
+          complete: true,
+          errors: [],
+          guests: [
+            guest(20, "", [], { status: "unknown" }),
+            guest(30, "web", [nic("eth0", "10.0.0.30")]),
+            guest(40, "db", [nic("eth0", "10.0.0.40")]),
+          ],
+        },
+        { ...baseRules },
+        { previous },
+      );
+      expect(lines(r)).toEqual(["db.example.com. A 10.0.0.40", "web.example.com. A 10.0.0.20"]);
+      expect(r.held).toEqual(["pve/20"]);
+      expect(r.conflicts.map((c) => `${c.subject} ${c.winner}`)).toEqual(["web.example.com. pve/20"]);
+    });
+
+    test("incomplete inventory: guests of the failed cluster keep their records; complete: they go", () => {
+      const inv: Inventory = {
+        collectedAt: 0,
+        complete: false,
+        errors: [{ cluster: "pve", message: "connection refused" }],
+        guests: [],
+      };
+      const r = deriveDns(inv, baseRules, { previous });
+      expect(lines(r)).toEqual(["db.example.com. A 10.0.0.40", "web.example.com. A 10.0.0.20"]);
+      expect(r.held).toEqual(["pve/20", "pve/40"]);
+      // another cluster failed: pve's missing guests are really gone
+      const other = deriveDns({ ...inv, errors: [{ cluster: "east", message: "x" }] }, baseRules, {
+        previous,
+      });
+      expect(other.rrsets).toEqual([]);
+      expect(deriveDns({ ...inv, complete: true, errors: [] }, baseRules, { previous }).rrsets).toEqual([]);
+    });
+  });
 });

@@ -4,7 +4,8 @@
  *  * Skipped whole: templates; guests tagged `tags.ignore` (opt-out); without `tags.require` when
  *    it is set (opt-in); guests without a name (only `status: unknown` ones lack it) and guests
  *    whose details could not be read and that have no last-known address — these two are also
- *    listed in `held`: their records must be kept, not deleted (see delete-guard.ts).
+ *    listed in `held`: their records are kept — carried over from `opts.previous`, and never
+ *    deleted (see delete-guard.ts).
  *  * Skipped per address: interfaces matching `ignoreInterfaces`; loopback, link-local,
  *    multicast, unspecified, broadcast and IPv4-mapped addresses; `skipCidrs`; addresses no
  *    mapping covers; names that cannot be made valid (dns-names.ts).
@@ -33,13 +34,26 @@ export interface DeriveResult {
   rrsets: RRset[];
   conflicts: Conflict[];
   skipped: Skip[];
-  /** Guests whose records could not be derived this cycle and must be kept (never deleted). */
+  /**
+   * Guests whose records could not be derived this cycle and must be kept (never deleted): with
+   * `previous`, their last applied A/AAAA records are carried into `rrsets` (and their claims
+   * into conflict resolution, so a loser never takes a held winner's name).
+   */
   held: GuestKey[];
   /** Problems in the rules themselves (e.g. a bad CIDR), which were left out. */
   errors: string[];
 }
 
-export function deriveDns(inv: Inventory, rules: DnsRules): DeriveResult {
+export interface DeriveOptions {
+  /**
+   * The rrsets pipam applied last, with `guests` (its reconciled state). Held guests — status
+   * unknown without a name, details unreadable without an address, and, from an incomplete
+   * inventory, guests missing from a cluster whose guest list failed — keep these records.
+   */
+  previous?: Iterable<RRset>;
+}
+
+export function deriveDns(inv: Inventory, rules: DnsRules, opts: DeriveOptions = {}): DeriveResult {
   const r = compileRules(rules);
   const skipped: Skip[] = [];
   const held: GuestKey[] = [];
@@ -92,6 +106,9 @@ export function deriveDns(inv: Inventory, rules: DnsRules): DeriveResult {
     }
   }
 
+  if (opts.previous) carryHeld(inv, opts.previous, held, skipped, claims);
+  held.sort(compareGuestKeys);
+
   const { kept, conflicts } = resolveClaims(claims);
   const rrsets = buildRRsets(kept, r.ttl);
   if (r.ptr) {
@@ -114,6 +131,52 @@ export function deriveDns(inv: Inventory, rules: DnsRules): DeriveResult {
     (a, b) => compareGuestKeys(a.guest, b.guest) || cmp(a.ip ?? "", b.ip ?? "") || cmp(a.reason, b.reason),
   );
   return { rrsets, conflicts, skipped, held, errors: r.errors };
+}
+
+/**
+ * Adds the last applied A/AAAA addresses of held guests as claims. From an incomplete inventory,
+ * guests that were applied before and are not listed now are held too when their cluster's guest
+ * list failed (or when no failed cluster is named: then every missing guest is held).
+ */
+function carryHeld(
+  inv: Inventory,
+  previous: Iterable<RRset>,
+  held: GuestKey[],
+  skipped: Skip[],
+  claims: Claim[],
+) {
+  const prevByGuest = new Map<GuestKey, RRset[]>();
+  for (const rr of previous) {
+    if (rr.type !== "A" && rr.type !== "AAAA") continue;
+    for (const g of rr.guests ?? []) {
+      const list = prevByGuest.get(g);
+      if (list) list.push(rr);
+      else prevByGuest.set(g, [rr]);
+    }
+  }
+  if (!inv.complete) {
+    const present = new Set(inv.guests.map((g) => guestKey(g.cluster, g.vmid)));
+    const failed = new Set(inv.errors.filter((e) => e.vmid === undefined).map((e) => e.cluster));
+    for (const key of prevByGuest.keys()) {
+      if (present.has(key)) continue;
+      const cluster = key.slice(0, key.lastIndexOf("/"));
+      if (failed.size > 0 && !failed.has(cluster)) continue;
+      held.push(key);
+      skipped.push({
+        guest: key,
+        reason: `not listed: the guest list of ${cluster} was not read; its records are kept`,
+      });
+    }
+  }
+  for (const key of held) {
+    for (const rr of prevByGuest.get(key) ?? []) {
+      for (const rec of rr.records) {
+        const ip = parseIp(rec);
+        if (!ip) continue;
+        claims.push({ guest: key, ip: formatIp(ip), family: ip.family, zone: rr.zone, fqdn: rr.name });
+      }
+    }
+  }
 }
 
 function guestSkipReason(
