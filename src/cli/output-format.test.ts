@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Inventory } from "../state/model.ts";
-import { formatTable, OUTPUT_SCHEMA, toOutputDocument } from "./output-format.ts";
+import { addressScope, formatTable, OUTPUT_SCHEMA, toOutputDocument } from "./output-format.ts";
 
 const inv: Inventory = {
   collectedAt: Date.UTC(2026, 0, 2, 3, 4, 5),
@@ -60,10 +60,15 @@ describe("pipam.output/v1", () => {
     expect(doc.guests[0]?.error).toBeNull();
     expect(doc.guests[0]?.nics[0]?.mac).toBeNull();
     expect(doc.guests[0]?.addresses).toEqual([
-      { ip: "10.0.0.6", family: 4, prefix: 24, source: "lxc-interfaces", nic: "eth0" },
-      { ip: "2001:db8::6", family: 6, prefix: null, source: "lxc-interfaces", nic: "eth0" },
+      { ip: "10.0.0.6", family: 4, prefix: 24, source: "lxc-interfaces", scope: "global", nic: "eth0" },
+      { ip: "2001:db8::6", family: 6, prefix: null, source: "lxc-interfaces", scope: "global", nic: "eth0" },
     ]);
     expect(doc.errors[0]).toEqual({ cluster: "b", node: null, vmid: null, message: "list failed: 500" });
+  });
+  test("address scope: loopback = host, link-local = link, the rest global", () => {
+    expect(
+      ["127.0.0.1", "::1", "169.254.1.2", "fe80::1", "10.0.0.1", "2001:db8::1", "fd00::1"].map(addressScope),
+    ).toEqual(["host", "host", "link", "link", "global", "global", "global"]);
   });
   test("the table has every column and the summary", () => {
     const t = formatTable(doc);

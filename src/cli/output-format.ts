@@ -3,16 +3,30 @@
  * (docs/output-schema.md). The JSON is built field by field, never by spreading the model,
  * so a change to the internal model cannot silently change the schema.
  */
+import ipaddr from "ipaddr.js";
 import type { Guest, Inventory } from "../state/model.ts";
 
 export const OUTPUT_SCHEMA = "pipam.output/v1";
+
+/** host = loopback, link = link-local, global = everything else (as `ip addr` says). */
+export type AddressScope = "host" | "link" | "global";
 
 export interface OutputAddress {
   ip: string;
   family: 4 | 6;
   prefix: number | null;
   source: string;
+  scope: AddressScope;
   nic: string;
+}
+
+export function addressScope(ip: string): AddressScope {
+  try {
+    const range = ipaddr.parse(ip).range();
+    if (range === "loopback") return "host";
+    if (range === "linkLocal") return "link";
+  } catch {}
+  return "global";
 }
 
 export interface OutputGuest {
@@ -50,6 +64,7 @@ export function toOutputDocument(inv: Inventory, clusters: readonly string[]): O
         family: a.family,
         prefix: a.prefix ?? null,
         source: a.source,
+        scope: addressScope(a.ip),
       })),
     }));
     return {
@@ -104,11 +119,14 @@ export function formatColumns(rows: string[][]): string {
     .join("\n");
 }
 
-export function formatTable(doc: OutputDocument): string {
+/** The table; loopback and link-local addresses only with `all`. */
+export function formatTable(doc: OutputDocument, opts: { all?: boolean } = {}): string {
+  const shown = (g: OutputGuest) => g.addresses.filter((a) => opts.all || a.scope === "global");
   const rows = [["CLUSTER", "NODE", "VMID", "TYPE", "NAME", "STATUS", "IPS", "FROM", "ERROR"]];
   for (const g of doc.guests) {
-    const ips = g.addresses.map((a) => (a.prefix !== null ? `${a.ip}/${a.prefix}` : a.ip));
-    const from = [...new Set(g.addresses.map((a) => a.source))];
+    const addrs = shown(g);
+    const ips = addrs.map((a) => (a.prefix !== null ? `${a.ip}/${a.prefix}` : a.ip));
+    const from = [...new Set(addrs.map((a) => a.source))];
     rows.push([
       clip(g.cluster, 20),
       clip(g.node, 20),
@@ -118,12 +136,12 @@ export function formatTable(doc: OutputDocument): string {
       g.status,
       ips.join(",") || "-",
       from.join(",") || "-",
-      g.error ? clip(g.error, 80) : "",
+      g.error ? clip(g.error, 100) : "",
     ]);
   }
   const lines = [formatColumns(rows)];
   const n = doc.guests.length;
-  const withIps = doc.guests.filter((g) => g.addresses.length > 0).length;
+  const withIps = doc.guests.filter((g) => shown(g).length > 0).length;
   const failed = doc.guests.filter((g) => g.error !== null).length;
   lines.push("", `${n} guest${n === 1 ? "" : "s"}, ${withIps} with addresses, ${failed} with errors`);
   for (const e of doc.errors.filter((e) => e.vmid === null)) {

@@ -9,6 +9,7 @@ export function registerOutput(program: Command, ctx: CliContext): void {
     .command("output")
     .description("collect every guest from Proxmox once and print names, IPs and where they came from")
     .option("--json", "print the stable JSON document pipam.output/v1 (docs/output-schema.md)")
+    .option("--all", "table: also show loopback and link-local addresses (JSON always has them)")
     .addHelpText(
       "after",
       `
@@ -19,7 +20,7 @@ Examples:
   pipam output
   pipam -c ./config.toml output --json | jq '.guests[] | {name, ips: [.addresses[].ip]}'`,
     )
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
+    .action(async (opts: { json?: boolean; all?: boolean }, cmd: Command) => {
       const { config, logger } = await loadForCommand(ctx.globals(cmd), ctx.io);
       const [{ createProxmoxSource }, { toProxmoxEndpoints }, fmt] = await Promise.all([
         loadCollect(),
@@ -35,7 +36,9 @@ Examples:
           inv,
           endpoints.map((e) => e.name),
         );
-        await ctx.io.out(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : fmt.formatTable(doc));
+        await ctx.io.out(
+          opts.json ? `${JSON.stringify(doc, null, 2)}\n` : fmt.formatTable(doc, { all: opts.all }),
+        );
         ctx.setResult(inv.complete ? 0 : 1);
       } finally {
         intr.dispose();

@@ -276,6 +276,15 @@ format = "json"
   });
 });
 
+describe("fingerprint", () => {
+  test("any case, colons optional, several separated by commas", () => {
+    const a = "ab".repeat(32);
+    const b = "CD:".repeat(31) + "CD";
+    const c = parseConfig(PVE.replace('token_id = "pipam"', `token_id = "pipam"\nfingerprint = "${a}, ${b}"`), "/c", {});
+    expect(c.proxmox[0]?.fingerprint).toBe(`${"AB:".repeat(31)}AB,${b}`);
+  });
+});
+
 describe("deriveOwnerId", () => {
   test("stable, order-independent, and different for another cluster host", () => {
     const a = deriveOwnerId([

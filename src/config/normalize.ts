@@ -146,13 +146,14 @@ export function normalizeConfig(
 
     let fingerprint: string | undefined;
     if (p.fingerprint !== undefined) {
-      const hex = p.fingerprint.replace(/[:\s]/g, "").toUpperCase();
-      if (!/^[0-9A-F]{64}$/.test(hex)) {
+      // several (comma-separated) are allowed, e.g. old and new certificate during a renewal
+      const prints = p.fingerprint.split(",").map((f) => f.replace(/[:\s]/g, "").toUpperCase());
+      if (prints.some((hex) => !/^[0-9A-F]{64}$/.test(hex))) {
         issue(
           [...at, "fingerprint"],
-          "must be a SHA-256 fingerprint: 32 hex bytes, e.g. AB:CD:…(as shown by pvenode cert info)",
+          "must be a SHA-256 fingerprint: 32 hex bytes, e.g. AB:CD:…:89 (pvenode cert info shows it); several separated by commas",
         );
-      } else fingerprint = hex.match(/../g)?.join(":");
+      } else fingerprint = prints.map((hex) => hex.match(/../g)?.join(":")).join(",");
     }
     let caFile: string | undefined;
     if (p.ca_file !== undefined) {
