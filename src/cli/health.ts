@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import type { Config } from "../config/index.ts";
 import { errorMessage } from "../lib/errors.ts";
 import type { HealthCheck } from "../lib/health.ts";
+import type { Logger } from "../log/logger.ts";
 import { loadCollect } from "./collect-module.ts";
 import type { CliContext } from "./context.ts";
 import { loadForCommand } from "./context.ts";
@@ -42,14 +43,23 @@ export function formatChecks(checks: readonly HealthCheck[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Every probe the config asks for. Other providers add theirs here. */
-export async function probesFor(config: Config): Promise<HealthProbe[]> {
+/**
+ * Every probe the config asks for: each Proxmox cluster, then PowerDNS when [dns] is set.
+ * A new provider adds one entry here (NetBox: once its provider exists).
+ */
+export async function probesFor(config: Config, logger: Logger): Promise<HealthProbe[]> {
   const { checkProxmox } = await loadCollect();
   const { toProxmoxEndpoints } = await import("../config/index.ts");
-  return toProxmoxEndpoints(config).map((ep) => ({
+  const probes: HealthProbe[] = toProxmoxEndpoints(config).map((ep) => ({
     name: `proxmox[${ep.name}]`,
     run: (signal: AbortSignal) => checkProxmox(ep, signal),
   }));
+  if (config.dns?.powerdns) {
+    const { dnsTarget } = await import("../app/dns.ts");
+    const dns = dnsTarget(config, logger);
+    if (dns) probes.push({ name: "powerdns", run: (signal) => dns.provider.health(signal) });
+  }
+  return probes;
 }
 
 export function registerHealth(program: Command, ctx: CliContext): void {
@@ -67,8 +77,8 @@ Examples:
   pipam -c /etc/pipam/config.toml health --json`,
     )
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const { config } = await loadForCommand(ctx.globals(cmd), ctx.io);
-      const probes = await probesFor(config);
+      const { config, logger } = await loadForCommand(ctx.globals(cmd), ctx.io);
+      const probes = await probesFor(config, logger);
       const intr = interruptSignal();
       try {
         const checks = await runProbes(probes, intr.signal);

@@ -211,6 +211,17 @@ describe("pipam health against the simulator", () => {
     expect(r.stdout).toMatch(/\d+ of \d+ checks failed/);
   });
 
+  test("PowerDNS checks plug in: an unreachable PowerDNS fails with a hint, Proxmox still passes", async () => {
+    const cfg = writeConfig("pdns", {
+      extra: `[dns]\nzones = ["example.com."]\nowner_id = "t"\n[dns.powerdns]\nurl = "http://127.0.0.1:9"\napi_key = "k-123"\ntimeout = "2s"\n`,
+    });
+    const r = await pipam(["-c", cfg, "health"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^✓ proxmox\[default\]/m);
+    expect(r.stdout).toMatch(/^✗ powerdns/m);
+    expect(r.stdout).toMatch(/hint: .*pdns/);
+  });
+
   test("--json lists the checks", async () => {
     const r = await pipam(["-c", writeConfig("good"), "health", "--json"]);
     const j = JSON.parse(r.stdout) as { checks: { name: string; ok: boolean }[] };
