@@ -109,18 +109,29 @@ export function createProxmoxClient(ep: ProxmoxEndpoint, deps: { clock?: Clock }
     return s;
   };
 
+  let tlsReady: Record<string, unknown> | undefined;
+
   async function get(path: string, signal: AbortSignal, opts: GetOptions = {}): Promise<unknown> {
     const what = `proxmox[${ep.name}] GET ${path}`;
-    const tlsOptions = await loadTls();
-    await checkPin(signal);
+    if (tlsReady === undefined) tlsReady = await loadTls();
+    const tlsOptions = tlsReady;
+    if (pins.length > 0 && !ep.caFile) await checkPin(signal);
     const release = await sem(opts.node ?? API_NODE).acquire(signal);
-    const timeout = AbortSignal.timeout(ep.timeoutMs);
-    const both = AbortSignal.any([signal, timeout]);
+    // One controller per call (cheaper than AbortSignal.timeout + any, whose timers outlive the call).
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort(new Error("timeout"));
+    }, ep.timeoutMs);
+    const onAbort = () => ac.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
     calls++;
     try {
       const res = await fetch(`${base}${path}`, {
         headers: { Authorization: auth, Accept: "application/json" },
-        signal: both,
+        signal: ac.signal,
         redirect: "error",
         tls: tlsOptions,
       } as RequestInit);
@@ -138,7 +149,7 @@ export function createProxmoxClient(ep: ProxmoxEndpoint, deps: { clock?: Clock }
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       if (err instanceof PipamError) throw err;
-      if (timeout.aborted) {
+      if (timedOut) {
         throw new PipamError("timeout", `${what}: no complete answer within ${ep.timeoutMs} ms`, {
           transient: true,
           cause: err,
@@ -162,6 +173,8 @@ export function createProxmoxClient(ep: ProxmoxEndpoint, deps: { clock?: Clock }
         },
       );
     } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
       release();
     }
   }
