@@ -73,6 +73,13 @@ const cases: Case[] = [
     conflicts: ["foreign web.example.com."],
   },
   {
+    name: "a PTR pointing at a foreign-held name is not written; a foreign PTR name blocks only the PTR",
+    current: [webA2, rr("6.0.0.10.in-addr.arpa.", "PTR", ["db.example.com."])],
+    desired: [webA, ptr5, dbA, rr("6.0.0.10.in-addr.arpa.", "PTR", ["web.example.com."])],
+    create: [dbA],
+    conflicts: ["foreign 6.0.0.10.in-addr.arpa.", "foreign web.example.com."],
+  },
+  {
     name: "foreign of another type blocks the whole name",
     current: [webA2],
     desired: [webAAAA],
