@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+import type { GuestKey } from "./model.ts";
   compareGuestKeys,
   normalizeContent,
   normalizeName,
@@ -39,7 +40,7 @@ describe("normalize", () => {
     expect(sameRecords(r, { ...r, ttl: 60 })).toBe(false);
   });
   test("guest key order: cluster, then numeric vmid; clusters may contain '/'", () => {
-    const keys = ["b/1", "a/100", "a/20", "a/b/5"] as const;
+    const keys: GuestKey[] = ["b/1", "a/100", "a/20", "a/b/5"];
     expect([...keys].sort(compareGuestKeys)).toEqual(["a/20", "a/100", "a/b/5", "b/1"]);
   });
 });
