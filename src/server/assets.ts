@@ -9,13 +9,15 @@ import css from "../../web/static/style.css" with { type: "text" };
 
 export interface Asset {
   body: Uint8Array<ArrayBuffer>;
+  /** The body gzip-compressed once at load. */
+  gzip: Uint8Array<ArrayBuffer>;
   contentType: string;
   /** Short content hash: the `?v=` of links and the ETag. */
   version: string;
 }
 
 function asset(body: Uint8Array<ArrayBuffer>, contentType: string): Asset {
-  return { body, contentType, version: Bun.hash(body).toString(36) };
+  return { body, gzip: Bun.gzipSync(body), contentType, version: Bun.hash(body).toString(36) };
 }
 
 let cache: Map<string, Asset> | undefined;

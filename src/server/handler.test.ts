@@ -156,6 +156,13 @@ describe("status page", () => {
     const css = await s.get("/static/style.css");
     expect(css.headers.get("content-type")).toContain("text/css");
     expect(await css.text()).toContain("prefers-color-scheme: dark");
+    const gz = await s.get(`/static/htmx.min.js?v=${v}`, { "accept-encoding": "gzip, br" });
+    expect(gz.headers.get("content-encoding")).toBe("gzip");
+    const page1 = await s.get("/", { "accept-encoding": "gzip" });
+    expect(page1.headers.get("content-encoding")).toBe("gzip");
+    const raw = new Uint8Array(await page1.arrayBuffer());
+    // fetch(Request) through the handler does not decode: the bytes are gzip, and decode to the page
+    expect(new TextDecoder().decode(Bun.gunzipSync(raw))).toContain('id="guests"');
     const post = await s.handler(new Request("http://pipam.test/", { method: "POST", body: "x" }));
     expect(post.status).toBe(405);
     expect((await s.get("/nope")).status).toBe(404);

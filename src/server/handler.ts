@@ -110,7 +110,7 @@ function text(body: string, status = 200, extra: Record<string, string> = {}): R
   });
 }
 
-function html(body: string, status = 200, extra: Record<string, string> = {}): Response {
+function html(body: BodyInit, status = 200, extra: Record<string, string> = {}): Response {
   return respond(body, status, {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
@@ -152,9 +152,13 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
   };
   const stateFilters = STATE_FILTERS.map((value) => ({ value, label: FILTER_LABELS[value] }));
 
-  function view(url: URL) {
+  /** Template data; the guest page is only cut when the template shows guests. */
+  function view(url: URL, withGuests = true) {
     const snap = opts.status.snapshot();
-    const page = pageGuests(snap.guests, parseGuestQuery(url.searchParams), opts.pageSize ?? PAGE_SIZE);
+    const query = parseGuestQuery(url.searchParams);
+    const page = withGuests
+      ? pageGuests(snap.guests, query, opts.pageSize ?? PAGE_SIZE)
+      : { query, rows: [], matched: 0, total: snap.guests.length, page: 1, pages: 1, from: 0, to: 0 };
     const leaderUrl = snap.node.role === "follower" ? safeHttpUrl(snap.node.leaderUrl) : undefined;
     return {
       snap,
@@ -170,8 +174,23 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
     };
   }
 
-  function renderHtml(name: TemplateName, data: object, status = 200, extra: Record<string, string> = {}) {
-    return html(renderer.render(name, data), status, extra);
+  function renderHtml(
+    req: Request,
+    name: TemplateName,
+    data: object,
+    status = 200,
+    extra: Record<string, string> = {},
+  ) {
+    const body = renderer.render(name, data);
+    // Pages of 100 guests are ~150 KiB and refresh every 2 s: compress them (about 20:1).
+    if (body.length > 2048 && /\bgzip\b/.test(req.headers.get("accept-encoding") ?? "")) {
+      return html(Bun.gzipSync(body), status, {
+        ...extra,
+        "content-encoding": "gzip",
+        vary: "accept-encoding",
+      });
+    }
+    return html(body, status, { ...extra, vary: "accept-encoding" });
   }
 
   async function readyz(req: Request, authorised: boolean): Promise<Response> {
@@ -211,7 +230,10 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
     if (path === "/healthz") return text("ok\n");
     const asset = assets.get(path);
     if (asset) {
-      return respond(asset.body, 200, {
+      const gz = /\bgzip\b/.test(req.headers.get("accept-encoding") ?? "");
+      return respond(gz ? asset.gzip : asset.body, 200, {
+        ...(gz ? { "content-encoding": "gzip" } : {}),
+        vary: "accept-encoding",
         "content-type": asset.contentType,
         etag: `"${asset.version}"`,
         "cache-control":
@@ -232,7 +254,7 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
     if (!authorised) {
       if (path === "/") {
         const wrong = url.searchParams.has("token");
-        return renderHtml("login", { ...view(url), wrong, title: "pipam · sign in" }, 401);
+        return renderHtml(req, "login", { ...view(url, false), wrong, title: "pipam · sign in" }, 401);
       }
       return text("unauthorised: a token is required\n", 401, { "www-authenticate": 'Bearer realm="pipam"' });
     }
@@ -242,9 +264,9 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
         return respond(m.body, 200, { "content-type": m.contentType, "cache-control": "no-store" });
       }
       case "/":
-        return renderHtml("page", view(url));
+        return renderHtml(req, "page", view(url));
       case "/fragment/overview":
-        return renderHtml("overview", view(url));
+        return renderHtml(req, "overview", view(url, false));
       case "/fragment/guests": {
         const data = view(url);
         // A user action (typing, a page link) keeps the address bar shareable; the 2 s timer does not.
@@ -253,7 +275,7 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
           req.headers.get("hx-request") && !fromTimer
             ? { "hx-replace-url": `/${guestQueryString(data.page.query, data.page.page)}` }
             : {};
-        return renderHtml("guests", data, 200, extra);
+        return renderHtml(req, "guests", data, 200, extra);
       }
       default:
         return text("not found\n", 404);

@@ -99,7 +99,11 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       registers,
     }),
     async render() {
-      return { contentType: registry.contentType, body: await registry.metrics() };
+      // prom-client 15 prints NaN as "Nan" (the event-loop-lag gauges are NaN under Bun until the
+      // first sample); the exposition format spells it "NaN". A value ends its line, and label
+      // values cannot contain a raw newline, so this only touches values.
+      const body = (await registry.metrics()).replace(/ Nan$/gm, " NaN");
+      return { contentType: registry.contentType, body };
     },
   };
 }

@@ -100,11 +100,13 @@ export interface StatusSnapshot {
   providers: ProviderHealthView[];
 }
 
+const RANK: Record<SyncState, number> = { "in-sync": 0, pending: 1, conflict: 2, failed: 3 };
+
 /** The worst state of a guest's DNS records and IPAM objects (or "in-sync" when it has none). */
 export function guestState(g: GuestView): SyncState | "error" {
   let worst: SyncState = "in-sync";
-  const rank: Record<SyncState, number> = { "in-sync": 0, pending: 1, conflict: 2, failed: 3 };
-  for (const item of [...g.dns, ...g.netbox]) if (rank[item.state] > rank[worst]) worst = item.state;
+  for (const d of g.dns) if (RANK[d.state] > RANK[worst]) worst = d.state;
+  for (const o of g.netbox) if (RANK[o.state] > RANK[worst]) worst = o.state;
   if (worst === "in-sync" && g.error) return "error";
   return worst;
 }

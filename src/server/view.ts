@@ -25,14 +25,25 @@ export function parseGuestQuery(params: URLSearchParams): GuestQuery {
   return { q, state, page: Number.isFinite(page) && page >= 1 ? Math.min(page, 1_000_000) : 1 };
 }
 
+/** Lowercased searchable text of a guest, cached per guest object (snapshots reuse unchanged ones). */
+const searchCache = new WeakMap<GuestView, string>();
+
+function searchText(g: GuestView): string {
+  let t = searchCache.get(g);
+  if (t === undefined) {
+    const parts = [g.name, g.key, g.node, g.cluster, g.status];
+    for (const ip of g.ips) parts.push(ip.ip);
+    for (const d of g.dns) parts.push(d.name, ...d.records);
+    for (const o of g.netbox) parts.push(o.object);
+    // \u0001 separates fields so a needle never matches across two of them
+    t = parts.join("\u0001").toLowerCase();
+    searchCache.set(g, t);
+  }
+  return t;
+}
+
 function matchesText(g: GuestView, needle: string): boolean {
-  if (needle === "") return true;
-  const has = (s: string) => s.toLowerCase().includes(needle);
-  if (has(g.name) || has(g.key) || has(g.node) || has(g.cluster) || has(g.status)) return true;
-  for (const ip of g.ips) if (has(ip.ip)) return true;
-  for (const d of g.dns) if (has(d.name) || d.records.some(has)) return true;
-  for (const o of g.netbox) if (has(o.object)) return true;
-  return false;
+  return needle === "" || searchText(g).includes(needle);
 }
 
 function matchesState(g: GuestView, f: StateFilter): boolean {
@@ -55,10 +66,17 @@ export interface GuestPage {
   to: number;
 }
 
-const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
+/** Natural sort key: lowercase, digit runs zero-padded, so plain string order puts "web2" before "web10". */
+const sortKeyCache = new WeakMap<GuestView, string>();
+const nat = (s: string) => s.toLowerCase().replace(/\d+/g, (d) => d.padStart(12, "0"));
 
-function compareGuests(a: GuestView, b: GuestView): number {
-  return collator.compare(a.name, b.name) || collator.compare(a.key, b.key);
+function sortKey(g: GuestView): string {
+  let k = sortKeyCache.get(g);
+  if (k === undefined) {
+    k = `${nat(g.name)}\u0000${nat(g.key)}`;
+    sortKeyCache.set(g, k);
+  }
+  return k;
 }
 
 /** Sorted copies, cached per snapshot array: an unchanged snapshot is not sorted again. */
@@ -68,7 +86,9 @@ const sortedCache = new WeakMap<GuestView[], GuestView[]>();
 export function sortGuests(guests: GuestView[]): GuestView[] {
   let sorted = sortedCache.get(guests);
   if (!sorted) {
-    sorted = [...guests].sort(compareGuests);
+    const keyed = guests.map((g) => ({ g, k: sortKey(g) }));
+    keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+    sorted = keyed.map((x) => x.g);
     sortedCache.set(guests, sorted);
   }
   return sorted;
