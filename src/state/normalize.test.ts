@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import {
 import type { GuestKey } from "./model.ts";
+import {
   compareGuestKeys,
   normalizeContent,
   normalizeName,
