@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PipamError } from "../lib/errors.ts";
@@ -280,7 +280,11 @@ describe("fingerprint", () => {
   test("any case, colons optional, several separated by commas", () => {
     const a = "ab".repeat(32);
     const b = "CD:".repeat(31) + "CD";
-    const c = parseConfig(PVE.replace('token_id = "pipam"', `token_id = "pipam"\nfingerprint = "${a}, ${b}"`), "/c", {});
+    const c = parseConfig(
+      PVE.replace('token_id = "pipam"', `token_id = "pipam"\nfingerprint = "${a}, ${b}"`),
+      "/c",
+      {},
+    );
     expect(c.proxmox[0]?.fingerprint).toBe(`${"AB:".repeat(31)}AB,${b}`);
   });
 });
@@ -455,7 +459,7 @@ describe("secrets: env var → file → inline", () => {
   test("both file and inline set: a warning says the file is used", () => {
     const c = parseConfig(withFile, "/c", {}, { readFile: files(fs) });
     expect(c.warnings).toContain(
-      "proxmox.0: both token_uuid_file and token_uuid are set; token_uuid_file is used",
+      "proxmox default: both token_uuid_file and token_uuid are set; token_uuid_file is used",
     );
   });
 
@@ -519,8 +523,15 @@ describe("secrets: env var → file → inline", () => {
       join(dir, "config.toml"),
       PVE.replace('token_uuid = "inline-uuid-0000"', 'token_uuid_file = "uuid"'),
     );
+    chmodSync(join(dir, "uuid"), 0o640);
     const c = await loadConfig(join(dir, "config.toml"), {});
     expect(c.proxmox[0]?.secret).toBe("disk-uuid-8888");
+    expect(c.warnings).toEqual([]);
+    chmodSync(join(dir, "uuid"), 0o644);
+    const open = await loadConfig(join(dir, "config.toml"), {});
+    expect(open.warnings).toEqual([
+      `proxmox default: secret file ${join(dir, "uuid")} is readable by every user (mode 0644); chmod 0640 it`,
+    ]);
   });
 });
 

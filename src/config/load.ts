@@ -10,13 +10,15 @@ import { knownKeys, whereKeyBelongs } from "./known-keys.ts";
 import { createKeyLocator, type KeyPath } from "./locate.ts";
 import { normalizeConfig, type PathIssue } from "./normalize.ts";
 import { rawConfigSchema } from "./schema.ts";
-import { type Env, type ReadFile, readFileText } from "./secrets.ts";
+import { type Env, type FileMode, fileMode, type ReadFile, readFileText } from "./secrets.ts";
 import { closest } from "./suggest.ts";
 import type { Config, ConfigIssue } from "./types.ts";
 
 export interface ParseOptions {
   /** Reads secret and CA files (tests inject one). */
   readFile?: ReadFile;
+  /** Permission bits of secret files; default: stat them when readFile is the real one. */
+  modeOf?: FileMode;
 }
 
 export type CheckResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
@@ -89,6 +91,7 @@ export function checkConfig(
     const r = normalizeConfig(parsed.data, {
       env,
       readFile: opts.readFile ?? readFileText,
+      ...((opts.modeOf ?? (opts.readFile ? undefined : fileMode)) ? { modeOf: opts.modeOf ?? fileMode } : {}),
       baseDir: dirname(resolve(path)),
       path,
     });

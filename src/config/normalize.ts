@@ -6,7 +6,14 @@ import { createHash } from "node:crypto";
 import ipaddr from "ipaddr.js";
 import type { KeyPath } from "./locate.ts";
 import type { RawConfig } from "./schema.ts";
-import { type Env, envName, type ReadFile, resolveSecret, type SecretSpec } from "./secrets.ts";
+import {
+  type Env,
+  envName,
+  type FileMode,
+  type ReadFile,
+  resolveSecret,
+  type SecretSpec,
+} from "./secrets.ts";
 import type { Config, DnsConfig, IpamConfig, ProxmoxConfig, RaftConfig, ZoneMapping } from "./types.ts";
 
 export interface PathIssue {
@@ -17,6 +24,8 @@ export interface PathIssue {
 export interface NormalizeContext {
   env: Env;
   readFile: ReadFile;
+  /** Permission bits of secret files (for the "readable by everyone" warning). */
+  modeOf?: FileMode;
   /** Directory of the config file (relative *_file paths resolve against it). */
   baseDir: string;
   path: string;
@@ -77,13 +86,13 @@ export function normalizeConfig(
   const issues: PathIssue[] = [];
   const warnings: string[] = [];
   const issue = (path: KeyPath, message: string) => issues.push({ path, message });
-  const secret = (path: KeyPath, spec: SecretSpec): string | undefined => {
-    const r = resolveSecret(spec, ctx.env, ctx.readFile, ctx.baseDir);
+  const secret = (path: KeyPath, spec: SecretSpec, label = path.join(".")): string | undefined => {
+    const r = resolveSecret(spec, ctx.env, ctx.readFile, ctx.baseDir, ctx.modeOf);
     if (!r.ok) {
       issue([...path, r.errorKey], r.error);
       return undefined;
     }
-    if (r.warning) warnings.push(`${[...path].join(".")}: ${r.warning}`);
+    if (r.warning) warnings.push(`${label}: ${r.warning}`);
     return r.value;
   };
 
@@ -130,13 +139,17 @@ export function normalizeConfig(
       ...(name ? [`PIPAM_PROXMOX_${envName(name)}_TOKEN_UUID`] : []),
       ...(multi ? [] : ["PIPAM_PROXMOX_TOKEN_UUID"]),
     ];
-    const value = secret(at, {
-      env,
-      file: p.token_uuid_file,
-      inline: p.token_uuid,
-      fileKey: "token_uuid_file",
-      inlineKey: "token_uuid",
-    });
+    const value = secret(
+      at,
+      {
+        env,
+        file: p.token_uuid_file,
+        inline: p.token_uuid,
+        fileKey: "token_uuid_file",
+        inlineKey: "token_uuid",
+      },
+      `proxmox ${name ?? i}`,
+    );
     if (value === undefined && !issues.some((x) => x.path[1] === i && x.path[2] === "token_uuid_file")) {
       issue(
         [...at, "token_uuid"],

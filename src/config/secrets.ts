@@ -3,13 +3,24 @@
  * that is set wins (an empty env var counts as unset). Files are read whole, with surrounding
  * whitespace (the trailing newline) removed; a relative path is relative to the config file.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 
 export type ReadFile = (path: string) => string;
 export type Env = Record<string, string | undefined>;
 
 export const readFileText: ReadFile = (p) => readFileSync(p, "utf8");
+
+/** Permission bits of a file, or undefined when unknown. */
+export type FileMode = (path: string) => number | undefined;
+
+export const fileMode: FileMode = (p) => {
+  try {
+    return statSync(p).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+};
 
 export interface SecretSpec {
   /** Env vars to try, in order. */
@@ -38,7 +49,13 @@ function fsReason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function resolveSecret(spec: SecretSpec, env: Env, readFile: ReadFile, baseDir: string): SecretResult {
+export function resolveSecret(
+  spec: SecretSpec,
+  env: Env,
+  readFile: ReadFile,
+  baseDir: string,
+  modeOf?: FileMode,
+): SecretResult {
   for (const name of spec.env) {
     const v = env[name];
     if (v !== undefined && v.trim() !== "") return { ok: true, value: v.trim(), from: `$${name}` };
@@ -57,10 +74,13 @@ export function resolveSecret(spec: SecretSpec, env: Env, readFile: ReadFile, ba
     }
     const value = text.trim();
     if (value === "") return { ok: false, error: `secret file ${path} is empty`, errorKey: spec.fileKey };
+    const mode = modeOf?.(path);
     const warning =
-      spec.inline !== undefined
-        ? `both ${spec.fileKey} and ${spec.inlineKey} are set; ${spec.fileKey} is used`
-        : undefined;
+      mode !== undefined && (mode & 0o004) !== 0
+        ? `secret file ${path} is readable by every user (mode ${mode.toString(8).padStart(4, "0")}); chmod 0640 it`
+        : spec.inline !== undefined
+          ? `both ${spec.fileKey} and ${spec.inlineKey} are set; ${spec.fileKey} is used`
+          : undefined;
     return { ok: true, value, from: path, ...(warning ? { warning } : {}) };
   }
   if (spec.inline !== undefined && spec.inline !== "")
