@@ -279,7 +279,7 @@ format = "json"
 describe("fingerprint", () => {
   test("any case, colons optional, several separated by commas", () => {
     const a = "ab".repeat(32);
-    const b = "CD:".repeat(31) + "CD";
+    const b = `${"CD:".repeat(31)}CD`;
     const c = parseConfig(
       PVE.replace('token_id = "pipam"', `token_id = "pipam"\nfingerprint = "${a}, ${b}"`),
       "/c",
