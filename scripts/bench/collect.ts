@@ -101,7 +101,7 @@ async function cycle(label: string) {
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
-  }, 5);
+  }, 25);
   const cpu0 = process.cpuUsage();
   const simCpu0 = await simCpuMs();
   const t0 = performance.now();
