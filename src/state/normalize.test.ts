@@ -40,7 +40,7 @@ describe("normalize", () => {
     expect(sameRecords(r, { ...r, ttl: 60 })).toBe(false);
   });
   test("guest key order: cluster, then numeric vmid; clusters may contain '/'", () => {
-    const keys: GuestKey[] = ["b/1", "a/100", "a/20", "a/b/5"];
-    expect([...keys].sort(compareGuestKeys)).toEqual(["a/20", "a/100", "a/b/5", "b/1"]);
+    const keys: GuestKey[] = ["b/1", "a/100", "a/20", "a/b/5" as GuestKey];
+    expect([...keys].sort(compareGuestKeys)).toEqual<string[]>(["a/20", "a/100", "a/b/5", "b/1"]);
   });
 });
