@@ -48,3 +48,29 @@ test("a port in use is an error naming the address", () => {
     }),
   ).toThrow(/cannot listen/);
 });
+
+test("the same port speaks h2c (prior knowledge), as Connect peers use it", async () => {
+  const { connect } = await import("node:http2");
+  const session = connect(server.url);
+  try {
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = session.request({ ":path": "/healthz", ":method": "GET" });
+      let status = 0;
+      let body = "";
+      req.on("response", (h) => {
+        status = Number(h[":status"]);
+      });
+      req.setEncoding("utf8");
+      req.on("data", (c: string) => {
+        body += c;
+      });
+      req.on("end", () => resolve({ status, body }));
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(200);
+    expect(body).toBe("ok\n");
+  } finally {
+    session.close();
+  }
+});

@@ -189,6 +189,8 @@ describe("status page in Chromium", () => {
     await page.emulateMedia({ colorScheme: "light" });
     expect(await page.locator("#guests thead").isVisible()).toBe(false);
     await page.screenshot({ path: join(artifacts, "status-page-mobile.png") });
+    await page.locator("#guest-section").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(artifacts, "status-page-mobile-guests.png") });
     expect(problems).toEqual([]);
   });
 });
