@@ -95,7 +95,7 @@ test("per-guest endpoints: wrong node, offline node (595), agent modes, error bo
   const off = await get("/nodes/pve9/qemu/900/config");
   expect([off.status, off.body]).toEqual([595, ""]);
   const agent = await get(`/nodes/pve1/qemu/${g.vmid}/agent/network-get-interfaces`);
-  expect((agent.json?.data as { result: unknown[] }).result.length).toBe(2);
+  expect((agent.json?.data as { result?: unknown[] } | undefined)?.result?.length).toBe(2);
   sim.mutate((s) => {
     s.messageInBody = false;
     s.guests.find((x) => x.vmid === g.vmid)!.agent = "not-running";
