@@ -77,11 +77,19 @@ Examples:
   pipam -c /etc/pipam/config.toml health --json`,
     )
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const { config, logger } = await loadForCommand(ctx.globals(cmd), ctx.io);
+      const { config, logger, path } = await loadForCommand(ctx.globals(cmd), ctx.io);
       const probes = await probesFor(config, logger);
       const intr = interruptSignal();
       try {
-        const checks = await runProbes(probes, intr.signal);
+        const n = config.warnings.length;
+        const checks = [
+          {
+            name: "config",
+            ok: true,
+            detail: `${path} is valid${n ? ` (${n} warning${n === 1 ? "" : "s"}, logged above)` : ""}`,
+          },
+          ...(await runProbes(probes, intr.signal)),
+        ];
         await ctx.io.out(opts.json ? `${JSON.stringify({ checks }, null, 2)}\n` : formatChecks(checks));
         ctx.setResult(checks.every((c) => c.ok) ? 0 : 1);
       } finally {

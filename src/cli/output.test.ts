@@ -3,7 +3,7 @@
  * over real HTTPS (certificate pinned by fingerprint, token secret from a file).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type ProxmoxSim, type Scenario, startProxmoxSim } from "../sim/index.ts";
@@ -66,7 +66,8 @@ const scenario = (): Scenario => ({
 
 function writeConfig(name: string, over: { secret?: string; extra?: string } = {}): string {
   const [user, token] = sim.tokenId.split("!");
-  writeFileSync(join(dir, `${name}.secret`), `${over.secret ?? sim.secret}\n`);
+  writeFileSync(join(dir, `${name}.secret`), `${over.secret ?? sim.secret}\n`, { mode: 0o600 });
+  chmodSync(join(dir, `${name}.secret`), 0o600);
   const path = join(dir, `${name}.toml`);
   writeFileSync(
     path,
@@ -194,6 +195,7 @@ describe("pipam health against the simulator", () => {
     const r = await pipam(["-c", writeConfig("good"), "health"]);
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
+    expect(r.stdout).toStartWith(`✓ config: ${join(dir, "good.toml")} is valid\n`);
     expect(r.stdout).toMatch(/^✓ proxmox\[default\]/m);
     expect(r.stdout).not.toContain("✗");
     expect(r.stdout).toMatch(/all \d+ checks passed/);
