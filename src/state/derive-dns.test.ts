@@ -178,6 +178,13 @@ describe("deriveDns", () => {
     ]);
   });
 
+  test("an address on an ignored and on a counted interface counts, whatever the order", () => {
+    const a = derive([guest(1, "g", [nic("veth0", "10.0.0.1"), nic("eth0", "10.0.0.1")])]);
+    const b = derive([guest(1, "g", [nic("eth0", "10.0.0.1"), nic("veth0", "10.0.0.1")])]);
+    expect(lines(a)).toEqual(["g.example.com. A 10.0.0.1"]);
+    expect(b).toEqual(a);
+  });
+
   test("most specific mapping wins across zones", () => {
     const r = derive([guest(1, "g", [nic("eth0", "10.0.0.1", "10.0.7.1", "10.0.7.129")])], {
       zones: [

@@ -24,7 +24,15 @@ import { type Claim, resolveClaims } from "./conflicts.ts";
 import { guestFqdn } from "./dns-names.ts";
 import { addressSkipReason, compileRules, type DnsRules, type Skip, zoneFor } from "./dns-rules.ts";
 import { formatIp, parseIp } from "./ip.ts";
-import { type Conflict, type Guest, type GuestKey, guestKey, type Inventory, type RRset } from "./model.ts";
+import {
+  type Conflict,
+  type Guest,
+  type GuestKey,
+  type GuestNic,
+  guestKey,
+  type Inventory,
+  type RRset,
+} from "./model.ts";
 import { cmp, compareGuestKeys, compareRRsets } from "./normalize.ts";
 import { mostSpecificZone, reverseNameOf } from "./reverse.ts";
 
@@ -71,8 +79,11 @@ export function deriveDns(inv: Inventory, rules: DnsRules, opts: DeriveOptions =
       continue;
     }
     const seen = new Set<string>();
-    for (const nic of g.nics) {
-      const ignored = r.ignoreInterfaces.some((re) => re.test(nic.name));
+    // addresses on interfaces that count come first: an address seen on both kinds counts
+    const isIgnored = (n: GuestNic) => r.ignoreInterfaces.some((re) => re.test(n.name));
+    const nics = [...g.nics.filter((n) => !isIgnored(n)), ...g.nics.filter(isIgnored)];
+    for (const nic of nics) {
+      const ignored = isIgnored(nic);
       for (const a of nic.addresses) {
         const addr = parseIp(a.ip);
         if (!addr) {
