@@ -1,12 +1,13 @@
 /**
  * `pipam clean`: removes what this instance owns (never anything else). Without an inventory,
  * every rrset carrying our owner id in the managed zones; with one (`--collect`), only the rrsets
- * those guests' records would be, if we own them.
+ * those guests' records would be, if we own them (the pure part is state/plan.ts planClean).
  */
 import type { ApplyResult } from "../providers/provider.ts";
 import type { DnsTarget } from "../reconcile/reconciler.ts";
 import { deriveDns } from "../state/derive-dns.ts";
-import { type Changes, emptyChanges, type Inventory, type RRset } from "../state/model.ts";
+import { type Changes, type Inventory, type RRset, emptyChanges } from "../state/model.ts";
+import { planClean as planCleanPure } from "../state/plan.ts";
 
 export async function planClean(
   dns: DnsTarget,
@@ -14,20 +15,10 @@ export async function planClean(
   signal: AbortSignal,
 ): Promise<Changes<RRset>> {
   const current = await dns.provider.records(signal);
-  const owned = current.filter((r) => r.owner === dns.ownerId);
-  const changes = emptyChanges<RRset>();
-  if (!inventory) {
-    changes.delete = owned;
-    return changes;
-  }
-  const reverseZones = dns.rules.ptr
-    ? (await dns.provider.zones(signal)).filter((z) => z.endsWith(".arpa."))
-    : [];
-  const wanted = new Set(
-    deriveDns(inventory, { ...dns.rules, reverseZones }).rrsets.map((r) => `${r.name}|${r.type}`),
-  );
-  changes.delete = owned.filter((r) => wanted.has(`${r.name}|${r.type}`));
-  return changes;
+  if (!inventory) return planCleanPure(current, dns.ownerId);
+  const reverseZones = dns.rules.ptr ? (await dns.provider.zones(signal)).filter((z) => z.endsWith(".arpa.")) : [];
+  const targets = deriveDns(inventory, { ...dns.rules, reverseZones }).rrsets;
+  return planCleanPure(current, dns.ownerId, targets);
 }
 
 export async function applyClean(

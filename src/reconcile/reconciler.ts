@@ -155,7 +155,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       report.errors.push(`dns zones: ${errorMessage(err)}`);
       return finish();
     }
-    const derived = deriveDns(inv, { ...dns.rules, reverseZones });
+    const derived = deriveDns(inv, { ...dns.rules, reverseZones }, { previous: store.state().dnsOwned.values() });
     report.desired = derived.rrsets;
     report.conflicts.push(...derived.conflicts);
     report.skips.push(...derived.skipped.map((s) => ({ guest: s.guest, ip: s.ip, reason: s.reason })));
