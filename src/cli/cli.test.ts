@@ -50,6 +50,16 @@ describe("help", () => {
     expect(r.stdout).toContain("Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.");
   });
 
+  test("`pipam help <command>` works like --help; a bare `pipam` shows help and exits 2", async () => {
+    const [h, hc, bare] = await Promise.all([pipam(["help"]), pipam(["help", "output"]), pipam([])]);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain("Usage: pipam");
+    expect(hc.code).toBe(0);
+    expect(hc.stdout).toContain("Usage: pipam output");
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("Usage: pipam");
+  });
+
   test("every subcommand has --help with examples and its options", async () => {
     const expected: Record<string, string[]> = {
       run: ["--once", "--dry-run"],

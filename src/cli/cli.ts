@@ -54,7 +54,6 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .showHelpAfterError("(run with --help for usage)")
     .version(versionLine(), "-V, --version", "print the version")
-    .helpCommand(false)
     .option("-c, --config <path>", "config file (see below for the default)")
     .addOption(new Option("--log-format <format>", "log format on stderr").choices(["text", "json"]))
     .addOption(
@@ -76,6 +75,8 @@ export function exitCodeFor(err: unknown, io: CliIO): number {
   if (err instanceof CommanderError) {
     // Commander has already printed its message (or the help / version).
     if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
+    // `pipam help` exits 0; help shown because no command was given exits non-zero
+    if (err.code === "commander.help") return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     return EXIT_USAGE;
   }
   if (err instanceof PipamError && (err.code === "config" || err.code === "usage")) {
