@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import htmxPath from "htmx.org/dist/htmx.min.js" with { type: "file" };
+import appJs from "../../web/static/app.js" with { type: "text" };
 import iconSvg from "../../web/static/favicon.svg" with { type: "text" };
 import css from "../../web/static/style.css" with { type: "text" };
 
@@ -29,6 +30,7 @@ export function loadAssets(): Map<string, Asset> {
   cache = new Map([
     ["/static/htmx.min.js", asset(new Uint8Array(readFileSync(htmxPath)), "text/javascript; charset=utf-8")],
     ["/static/style.css", asset(enc.encode(css), "text/css; charset=utf-8")],
+    ["/static/app.js", asset(enc.encode(appJs), "text/javascript; charset=utf-8")],
     ["/static/favicon.svg", asset(enc.encode(iconSvg), "image/svg+xml")],
   ]);
   return cache;

@@ -62,6 +62,8 @@ test("the compiled binary serves embedded htmx, CSS and templates", async () => 
   expect(await js.text()).toBe(want);
   const css = await (await fetch(`${info.url}/static/style.css`)).text();
   expect(css).toBe(readFileSync(join(root, "web/static/style.css"), "utf8"));
+  const app = await (await fetch(`${info.url}/static/app.js`)).text();
+  expect(app).toBe(readFileSync(join(root, "web/static/app.js"), "utf8"));
   const frag = await fetch(`${info.url}/fragment/overview`);
   expect(await frag.text()).toContain('id="overview"');
   const metrics = parsePrometheusText(await (await fetch(`${info.url}/metrics`)).text());

@@ -16,3 +16,7 @@ declare module "htmx.org/dist/htmx.min.js" {
   const path: string;
   export default path;
 }
+declare module "*/web/static/app.js" {
+  const text: string;
+  export default text;
+}

@@ -148,6 +148,7 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
   const assetVersions = {
     htmx: assets.get("/static/htmx.min.js")?.version ?? "",
     css: assets.get("/static/style.css")?.version ?? "",
+    app: assets.get("/static/app.js")?.version ?? "",
     icon: assets.get("/static/favicon.svg")?.version ?? "",
   };
   const stateFilters = STATE_FILTERS.map((value) => ({ value, label: FILTER_LABELS[value] }));

@@ -193,4 +193,14 @@ describe("status page in Chromium", () => {
     await page.screenshot({ path: join(artifacts, "status-page-mobile-guests.png") });
     expect(problems).toEqual([]);
   });
+
+  test("when the server goes away the live indicator says so (no reload, page kept)", async () => {
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    expect(await page.locator(".live-text").textContent()).toBe("live");
+    await server.stop();
+    await page.locator(".live.offline").waitFor({ timeout: 8000 });
+    expect(await page.locator(".live-text").textContent()).toContain("offline");
+    expect(await page.locator("#guests tbody tr").count()).toBe(100);
+    problems.length = 0; // the failed refreshes log network errors, as expected here
+  }, 30_000);
 });
