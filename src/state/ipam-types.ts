@@ -41,6 +41,8 @@ export interface IpamVm {
   tagged?: boolean;
   /** Current side: the VM's description (holds the identity marker). */
   description?: string;
+  /** Current side: every tag slug on the object (kept when adopting). */
+  tags?: string[];
 }
 
 export interface IpamInterface {
@@ -53,6 +55,7 @@ export interface IpamInterface {
   id?: number;
   vmId?: number;
   tagged?: boolean;
+  tags?: string[];
 }
 
 export interface IpamMac {
@@ -75,6 +78,7 @@ export interface IpamIp {
   id?: number;
   ifaceId?: number;
   tagged?: boolean;
+  tags?: string[];
 }
 
 export interface IpamDesired {

@@ -48,6 +48,8 @@ export interface Store {
   /** Runs fn atomically: on a throw every write made inside is undone. */
   atomic<T>(fn: () => T): T;
   tagIdBySlug(slug: string): number | undefined;
+  /** Forget every object. */
+  clear(): void;
 }
 
 function uniqueKeys(kind: Kind, r: Rec): string[] {
@@ -110,9 +112,9 @@ export function createStore(): Store {
   function index(kind: Kind, r: Rec) {
     for (const k of uniqueKeys(kind, r)) uniq[kind].set(k, r.id);
     for (const k of groupKeys(kind, r)) {
-      let s = groups[kind].get(k);
-      if (!s) groups[kind].set(k, (s = new Set()));
-      s.add(r.id);
+      const s = groups[kind].get(k);
+      if (s) s.add(r.id);
+      else groups[kind].set(k, new Set([r.id]));
     }
   }
   function put(kind: Kind, r: Rec) {
@@ -401,5 +403,12 @@ export function createStore(): Store {
       }
     },
     tagIdBySlug: (slug) => uniq.tag.get(`slug:${slug}`),
+    clear() {
+      for (const k of kinds) {
+        maps[k].clear();
+        uniq[k].clear();
+        groups[k].clear();
+      }
+    },
   };
 }
