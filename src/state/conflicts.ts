@@ -54,6 +54,10 @@ function contest(
   }
   const kept: Claim[] = [];
   for (const [subject, list] of bySubject) {
+    if (list.length === 1) {
+      kept.push(list[0] as Claim); // the common case: one claim, nothing to contest
+      continue;
+    }
     const guests = [...new Set(list.map((c) => c.guest))].sort(compareGuestKeys);
     const winner = guests[0];
     if (winner === undefined) continue;

@@ -21,7 +21,7 @@
  * Output is sorted (rrsets by zone/name/type, records sorted) and independent of input order.
  */
 import { type Claim, resolveClaims } from "./conflicts.ts";
-import { guestFqdn } from "./dns-names.ts";
+import { guestFqdn, type NameResult } from "./dns-names.ts";
 import { addressSkipReason, compileRules, type DnsRules, type Skip, zoneFor } from "./dns-rules.ts";
 import { formatIp, parseIp } from "./ip.ts";
 import {
@@ -66,9 +66,7 @@ export function deriveDns(inv: Inventory, rules: DnsRules, opts: DeriveOptions =
   const skipped: Skip[] = [];
   const held: GuestKey[] = [];
   const claims: Claim[] = [];
-  const guests = [...inv.guests].sort((a, b) =>
-    compareGuestKeys(guestKey(a.cluster, a.vmid), guestKey(b.cluster, b.vmid)),
-  );
+  const guests = [...inv.guests].sort((a, b) => cmp(a.cluster, b.cluster) || a.vmid - b.vmid);
 
   for (const g of guests) {
     const key = guestKey(g.cluster, g.vmid);
@@ -79,6 +77,7 @@ export function deriveDns(inv: Inventory, rules: DnsRules, opts: DeriveOptions =
       continue;
     }
     const seen = new Set<string>();
+    const names = new Map<string, NameResult>();
     // addresses on interfaces that count come first: an address seen on both kinds counts
     const isIgnored = (n: GuestNic) => r.ignoreInterfaces.some((re) => re.test(n.name));
     const nics = [...g.nics.filter((n) => !isIgnored(n)), ...g.nics.filter(isIgnored)];
@@ -107,7 +106,11 @@ export function deriveDns(inv: Inventory, rules: DnsRules, opts: DeriveOptions =
           skipped.push({ guest: key, ip, reason: "no [mapping] network contains it" });
           continue;
         }
-        const name = guestFqdn(g.name, zone);
+        let name = names.get(zone);
+        if (!name) {
+          name = guestFqdn(g.name, zone);
+          names.set(zone, name);
+        }
         if (name.error !== undefined) {
           skipped.push({ guest: key, ip, reason: name.error });
           continue;
@@ -117,7 +120,8 @@ export function deriveDns(inv: Inventory, rules: DnsRules, opts: DeriveOptions =
     }
   }
 
-  if (opts.previous) carryHeld(inv, opts.previous, held, skipped, claims);
+  if (opts.previous && (held.length > 0 || !inv.complete))
+    carryHeld(inv, opts.previous, held, skipped, claims);
   held.sort(compareGuestKeys);
 
   const { kept, conflicts } = resolveClaims(claims);
