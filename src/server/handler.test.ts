@@ -325,3 +325,31 @@ describe("rpc handlers", () => {
     expect((await s.get("/pipam.v1.RaftService/Other")).status).toBe(401);
   });
 });
+
+describe("failures", () => {
+  test("a status source that throws gives 500 without details, and is logged", async () => {
+    const logged: string[] = [];
+    const logger = {
+      ...silentLogger,
+      error: (msg: string, f?: Record<string, unknown>) => {
+        logged.push(`${msg} ${String(f?.err)}`);
+      },
+    };
+    const handler = createFetchHandler({
+      status: {
+        snapshot: () => {
+          throw new Error("db is gone: password=hunter2");
+        },
+      },
+      ready: () => [],
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger,
+    });
+    const res = await handler(new Request("http://pipam.test/fragment/guests"));
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe("internal error\n");
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain("db is gone");
+    expect((await handler(new Request("http://pipam.test/healthz"))).status).toBe(200);
+  });
+});
