@@ -384,6 +384,15 @@ describe("errors name the key path and line", () => {
     expect(i.message).toMatch(/is not a CIDR/);
   });
 
+  test("an empty user", () => {
+    const i = one(PVE.replace('user = "root"', 'user = ""'), "proxmox.user");
+    expect(i).toEqual({
+      key: "proxmox.user",
+      line: 4,
+      message: "must name the token's user, e.g. pipam@pve",
+    });
+  });
+
   test("bad URL, bad fingerprint, bad token name", () => {
     const text = PVE.replace("https://pve.example.com:8006", "pve.example.com").replace(
       'token_id = "pipam"',

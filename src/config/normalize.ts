@@ -120,6 +120,8 @@ export function normalizeConfig(
     }
 
     let userRealm = p.user.trim();
+    if (userRealm === "" || userRealm.startsWith("@"))
+      issue([...at, "user"], "must name the token's user, e.g. pipam@pve");
     if (!userRealm.includes("@")) userRealm = `${userRealm}@${p.realm ?? "pam"}`;
     else if (p.realm !== undefined && !userRealm.endsWith(`@${p.realm}`)) {
       issue([...at, "realm"], `realm "${p.realm}" contradicts user "${p.user}"`);
@@ -150,7 +152,10 @@ export function normalizeConfig(
       },
       `proxmox ${name ?? i}`,
     );
-    if (value === undefined && !issues.some((x) => x.path[1] === i && x.path[2] === "token_uuid_file")) {
+    if (
+      value === undefined &&
+      !issues.some((x) => x.path[0] === "proxmox" && x.path[1] === i && x.path[2] === "token_uuid_file")
+    ) {
       issue(
         [...at, "token_uuid"],
         `no API token secret: set token_uuid_file, or the env var ${env.join(" or ")}`,
