@@ -5,7 +5,7 @@ import { createDemoStatusSource, demoGuest } from "./demo-status.ts";
 import { CONTENT_SECURITY_POLICY, createFetchHandler, type FetchHandlerOptions } from "./handler.ts";
 import { createMetrics } from "./metrics.ts";
 import { parsePrometheusText } from "./prom-text.ts";
-import type { GuestView } from "./status.ts";
+import { emptySnapshot, type GuestView } from "./status.ts";
 
 const NOW = 1_700_000_000_000;
 const XSS = "<img src=x onerror=alert(1)>";
@@ -352,4 +352,20 @@ describe("failures", () => {
     expect(logged[0]).toContain("db is gone");
     expect((await handler(new Request("http://pipam.test/healthz"))).status).toBe(200);
   });
+});
+
+test("an empty single-node snapshot renders (before the first cycle)", async () => {
+  const handler = createFetchHandler({
+    status: { snapshot: () => emptySnapshot("pipam1") },
+    ready: () => [],
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: silentLogger,
+  });
+  const res = await handler(new Request("http://pipam.test/"));
+  expect(res.status).toBe(200);
+  const body = await res.text();
+  expect(body).toContain("No guests yet");
+  expect(body).toContain("No cycle has run yet.");
+  expect(body).not.toContain("Peers");
+  expect(body).toContain("pipam1");
 });
