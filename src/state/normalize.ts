@@ -24,9 +24,17 @@ export function normalizeContent(type: RRType, content: string): string {
 
 /** Names and contents normalised, records deduplicated and sorted, guests sorted. */
 export function normalizeRRset(rr: RRset): RRset {
-  const records = [...new Set(rr.records.map((c) => normalizeContent(rr.type, c)))].sort();
+  const records = rr.records.map((c) => normalizeContent(rr.type, c));
+  if (records.length > 1) {
+    records.sort();
+    let w = 1;
+    for (let i = 1; i < records.length; i++)
+      if (records[i] !== records[w - 1]) records[w++] = records[i] as string;
+    records.length = w;
+  }
   const out: RRset = { ...rr, zone: normalizeName(rr.zone), name: normalizeName(rr.name), records };
-  if (rr.guests) out.guests = [...new Set(rr.guests)].sort(compareGuestKeys);
+  if (rr.guests)
+    out.guests = rr.guests.length > 1 ? [...new Set(rr.guests)].sort(compareGuestKeys) : [...rr.guests];
   return out;
 }
 
