@@ -264,6 +264,9 @@ export async function applyIpam(
     "its interface was not created",
   );
   const primaryMacs: { id: number; primary_mac_address: number }[] = [];
+  const wantMac = new Map<string, string | undefined>();
+  for (const i of [...c.interfaces.create, ...c.interfaces.updateNew])
+    wantMac.set(ifKey(i.vm, i.name), i.mac);
   for (const { item, res } of await bulk(
     macCreates,
     (b) =>
@@ -281,11 +284,9 @@ export async function applyIpam(
   )) {
     applied++;
     const ifId = ifIdOf(item.vm, item.iface, item.ifaceId);
-    const want = [...c.interfaces.create, ...c.interfaces.updateNew].find(
-      (i) => i.vm === item.vm && i.name === item.iface,
-    );
-    if (res && ifId !== undefined && want?.mac === item.mac)
+    if (res && ifId !== undefined && wantMac.get(ifKey(item.vm, item.iface)) === item.mac) {
       primaryMacs.push({ id: ifId, primary_mac_address: res.id });
+    }
   }
   if (primaryMacs.length > 0) {
     await bulk(

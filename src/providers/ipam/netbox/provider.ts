@@ -8,7 +8,7 @@ import { errorMessage, PipamError } from "../../../lib/errors.ts";
 import type { HealthCheck } from "../../../lib/health.ts";
 import type { Logger } from "../../../log/logger.ts";
 import type { IpamChanges, IpamCurrent, IpamDesired } from "../../../state/ipam-types.ts";
-import { hostOf } from "../../../state/ipam-types.ts";
+import { hostOf, ipamChangeCount } from "../../../state/ipam-types.ts";
 import { type ApplyContext, applyIpam, bulk, type IpamApplyResult, type IpamRef } from "./apply.ts";
 import { createNetboxClient, type NbListPath, type NbObject, type NetboxClient } from "./client.ts";
 import { currentFromNetbox } from "./convert.ts";
@@ -149,31 +149,23 @@ export function createNetboxProvider(opts: NetboxProviderOptions): NetboxProvide
   ): Promise<number> {
     let applied = 0;
     if (known.tagId === undefined) {
-      const found = await client.list("/api/extras/tags/", { slug: tag }, signal);
-      if (found[0]) known.tagId = found[0].id;
-      else {
-        const [t] = await client.create(
-          "/api/extras/tags/",
-          [{ name: tag, slug: tag, color: "9e9e9e", description: "managed by pipam" }],
-          signal,
-        );
-        known.tagId = t?.id;
-        applied++;
-      }
+      const [t] = await client.create(
+        "/api/extras/tags/",
+        [{ name: tag, slug: tag, color: "9e9e9e", description: "managed by pipam" }],
+        signal,
+      );
+      known.tagId = t?.id;
+      applied++;
     }
     const tags = [{ slug: tag }];
-    if (c.clusterType !== undefined || (c.clusters.length > 0 && known.clusterTypeId === undefined)) {
-      const found = await client.list("/api/virtualization/cluster-types/", { slug: ctSlug }, signal);
-      if (found[0]) known.clusterTypeId = found[0].id;
-      else {
-        const [ct] = await client.create(
-          "/api/virtualization/cluster-types/",
-          [{ name: ctSlug, slug: ctSlug, description: "Proxmox VE (managed by pipam)", tags }],
-          signal,
-        );
-        known.clusterTypeId = ct?.id;
-        applied++;
-      }
+    if (known.clusterTypeId === undefined && (c.clusterType !== undefined || c.clusters.length > 0)) {
+      const [ct] = await client.create(
+        "/api/virtualization/cluster-types/",
+        [{ name: ctSlug, slug: ctSlug, description: "Proxmox VE (managed by pipam)", tags }],
+        signal,
+      );
+      known.clusterTypeId = ct?.id;
+      applied++;
     }
     const missing = c.clusters.filter((n) => known.clusterIds[n] === undefined);
     if (missing.length > 0 && known.clusterTypeId !== undefined) {
@@ -197,6 +189,7 @@ export function createNetboxProvider(opts: NetboxProviderOptions): NetboxProvide
     client,
     read,
     async apply(changes, signal) {
+      if (ipamChangeCount(changes) === 0) return { applied: 0, failed: [], writes: 0 };
       const w0 = client.stats().writes;
       const failed: IpamApplyResult["failed"] = [];
       if (!looked) {
