@@ -4,8 +4,9 @@
  *  * Skipped whole: templates; guests tagged `tags.ignore` (opt-out); without `tags.require` when
  *    it is set (opt-in); guests without a name (only `status: unknown` ones lack it) and guests
  *    whose details could not be read and that have no last-known address — these two are also
- *    listed in `held`: their records are kept — carried over from `opts.previous`, and never
- *    deleted (see delete-guard.ts).
+ *    listed in `held`, as are (from an incomplete inventory) guests applied before that are
+ *    missing from a cluster whose guest list failed. Held guests' records are kept: carried
+ *    over from `opts.previous` (derive-held.ts) and never deleted (delete-guard.ts).
  *  * Skipped per address: interfaces matching `ignoreInterfaces`; loopback, link-local,
  *    multicast, unspecified, broadcast and IPv4-mapped addresses; `skipCidrs`; addresses no
  *    mapping covers; names that cannot be made valid (dns-names.ts).
