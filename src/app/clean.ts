@@ -6,7 +6,7 @@
 import type { ApplyResult } from "../providers/provider.ts";
 import type { DnsTarget } from "../reconcile/reconciler.ts";
 import { deriveDns } from "../state/derive-dns.ts";
-import { type Changes, type Inventory, type RRset, emptyChanges } from "../state/model.ts";
+import { type Changes, emptyChanges, type Inventory, type RRset } from "../state/model.ts";
 import { planClean as planCleanPure } from "../state/plan.ts";
 
 export async function planClean(
@@ -16,7 +16,9 @@ export async function planClean(
 ): Promise<Changes<RRset>> {
   const current = await dns.provider.records(signal);
   if (!inventory) return planCleanPure(current, dns.ownerId);
-  const reverseZones = dns.rules.ptr ? (await dns.provider.zones(signal)).filter((z) => z.endsWith(".arpa.")) : [];
+  const reverseZones = dns.rules.ptr
+    ? (await dns.provider.zones(signal)).filter((z) => z.endsWith(".arpa."))
+    : [];
   const targets = deriveDns(inventory, { ...dns.rules, reverseZones }).rrsets;
   return planCleanPure(current, dns.ownerId, targets);
 }

@@ -5,8 +5,14 @@
  */
 import type { Guest, GuestKey, RRset } from "../state/model.ts";
 
+/**
+ * A desired rrset that is not at the provider as wanted, and why: the provider rejected it
+ * ("rejected"), its name is held by records pipam does not own ("conflict"), or the policy held
+ * the change back ("policy"). Retried on the next full reconcile, not on every cycle.
+ */
 export interface FailedEntry {
   rrset: RRset;
+  kind: "rejected" | "conflict" | "policy";
   error: string;
   at: number;
 }
@@ -16,7 +22,7 @@ export interface ReconcileState {
   guests: Map<GuestKey, Guest>;
   /** DNS rrsets pipam owns at the provider, as last applied (key: rrsetKey). */
   dnsOwned: Map<string, RRset>;
-  /** Desired rrsets the provider rejected (key: rrsetKey); retried on a full reconcile. */
+  /** Desired rrsets not applied as wanted (key: rrsetKey); retried on a full reconcile. */
   dnsFailed: Map<string, FailedEntry>;
 }
 

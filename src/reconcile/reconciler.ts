@@ -19,6 +19,7 @@ import {
   type Conflict,
   changeCount,
   emptyChanges,
+  type Guest,
   type Inventory,
   type Policy,
   type RRset,
@@ -131,6 +132,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       logger.error("collection failed; keeping the previous state", { error: errorMessage(err) });
       return finish();
     }
+    inv = carryStoppedAddresses(store.state().guests, inv);
     report.guests = inv.guests.length;
     report.inventoryComplete = inv.complete;
     for (const e of inv.errors) {
@@ -155,7 +157,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       report.errors.push(`dns zones: ${errorMessage(err)}`);
       return finish();
     }
-    const derived = deriveDns(inv, { ...dns.rules, reverseZones }, { previous: store.state().dnsOwned.values() });
+    const derived = deriveDns(
+      inv,
+      { ...dns.rules, reverseZones },
+      { previous: store.state().dnsOwned.values() },
+    );
     report.desired = derived.rrsets;
     report.conflicts.push(...derived.conflicts);
     report.skips.push(...derived.skipped.map((s) => ({ guest: s.guest, ip: s.ip, reason: s.reason })));
@@ -164,7 +170,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const state = store.state();
     const desiredByKey = new Map(derived.rrsets.map((r) => [rrsetKey(r), r]));
     const allowDelete = deleteGuard(inv, derived.held, state.dnsOwned.values());
-    if (!opts.full && !differs(desiredByKey, state.dnsOwned, state.dnsFailed, allowDelete)) return finish();
+    const deletesMatter = (rr: RRset) => dns.policy === "sync" && allowDelete(rr);
+    if (!opts.full && !differs(desiredByKey, state.dnsOwned, state.dnsFailed, deletesMatter)) return finish();
 
     // 4. read, plan, policy
     let current: RRset[];
@@ -195,7 +202,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         report.writes = res.writes;
         failed = res.failed;
         report.failed = failed;
-        for (const f of failed) report.errors.push(`dns ${f.item.name} ${f.item.type}: ${f.error}`);
+        // A rejected rrset is reported, not a failed cycle: the rest was applied, and it is
+        // retried on the next full reconcile.
+        for (const f of failed)
+          report.warnings.push(`dns ${f.item.name} ${f.item.type} rejected: ${f.error}`);
       } catch (err) {
         report.errors.push(`dns apply: ${errorMessage(err)}`);
         logger.error("applying DNS changes failed; will retry", { error: errorMessage(err) });
@@ -209,13 +219,24 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
           desiredByKey,
           state,
           clock,
+          dns.policy,
         );
-        await store.commit({ ...d, failedDel: [] }, signal);
+        await store.commit({ ...d, failedPut: [], failedDel: [] }, signal);
         return finish();
       }
     }
     await store.commit(
-      ownedDelta(state.dnsOwned, current, changes, failed, dns.ownerId, desiredByKey, state, clock),
+      ownedDelta(
+        state.dnsOwned,
+        current,
+        changes,
+        failed,
+        dns.ownerId,
+        desiredByKey,
+        state,
+        clock,
+        dns.policy,
+      ),
       signal,
     );
     if (changeCount(changes) > 0) {
@@ -254,7 +275,11 @@ function sameContent(a: RRset, b: RRset): boolean {
   return a.ttl === b.ttl && a.records.join(",") === b.records.join(",") && a.zone === b.zone;
 }
 
-/** The owned-set delta after applying `changes` on top of `current` (failures keep the old value). */
+/**
+ * The state delta after applying `changes` on top of `current`: the owned set as it now is at the
+ * provider (a rejected change keeps the old value), and every desired rrset that did not end up
+ * there as wanted, with the reason (rejected / conflict / policy).
+ */
 function ownedDelta(
   prevOwned: Map<string, RRset>,
   current: RRset[],
@@ -264,8 +289,9 @@ function ownedDelta(
   desired: Map<string, RRset>,
   state: { dnsFailed: Map<string, FailedEntry> },
   clock: Clock,
+  policy: Policy,
 ): StateDelta {
-  const failedKeys = new Set(failed.map((f) => rrsetKey(f.item)));
+  const failedBy = new Map(failed.map((f) => [rrsetKey(f.item), f.error]));
   const next = new Map<string, RRset>();
   for (const r of current) {
     if (r.owner !== ownerId) continue;
@@ -274,9 +300,9 @@ function ownedDelta(
     next.set(rrsetKey(r), strip(want && sameContent(want, r) ? { ...want, owner: ownerId } : r));
   }
   for (const r of [...changes.create, ...changes.updateNew]) {
-    if (!failedKeys.has(rrsetKey(r))) next.set(rrsetKey(r), strip({ ...r, owner: ownerId }));
+    if (!failedBy.has(rrsetKey(r))) next.set(rrsetKey(r), strip({ ...r, owner: ownerId }));
   }
-  for (const r of changes.delete) if (!failedKeys.has(rrsetKey(r))) next.delete(rrsetKey(r));
+  for (const r of changes.delete) if (!failedBy.has(rrsetKey(r))) next.delete(rrsetKey(r));
   const d = emptyDelta();
   for (const [k, r] of next) {
     const old = prevOwned.get(k);
@@ -284,9 +310,26 @@ function ownedDelta(
   }
   for (const k of prevOwned.keys()) if (!next.has(k)) d.dnsDel.push(k);
   const now = clock.now();
-  for (const f of failed) d.failedPut.push({ rrset: f.item, error: f.error, at: now });
-  // Everything desired was planned this cycle: an old failure not failing again is resolved.
-  for (const k of state.dnsFailed.keys()) if (!failedKeys.has(k)) d.failedDel.push(k);
+  const foreignHeld = new Set(current.filter((r) => r.owner !== ownerId).map((r) => r.name));
+  const unsynced = new Map<string, FailedEntry>();
+  for (const [k, want] of desired) {
+    const have = next.get(k);
+    if (have && sameContent(have, want)) continue;
+    const rejected = failedBy.get(k);
+    const entry: FailedEntry = rejected
+      ? { rrset: want, kind: "rejected", error: rejected, at: now }
+      : foreignHeld.has(want.name)
+        ? { rrset: want, kind: "conflict", error: "the name is held by records pipam does not own", at: now }
+        : { rrset: want, kind: "policy", error: `held back by policy ${policy}`, at: now };
+    unsynced.set(k, entry);
+  }
+  for (const [k, f] of unsynced) {
+    const old = state.dnsFailed.get(k);
+    if (!old || old.kind !== f.kind || old.error !== f.error || rrsetSig(old.rrset) !== rrsetSig(f.rrset)) {
+      d.failedPut.push(f);
+    }
+  }
+  for (const k of state.dnsFailed.keys()) if (!unsynced.has(k)) d.failedDel.push(k);
   return d;
 }
 
@@ -301,4 +344,22 @@ function strip(r: RRset): RRset {
     owner: r.owner,
     guests: r.guests,
   };
+}
+
+/**
+ * A stopped guest has no live interfaces (no agent, no LXC interfaces call), so unless its config
+ * names static addresses it would come back with none and lose its records. It keeps the
+ * addresses last seen while it ran (from the reconciled state: replicated in a cluster, in
+ * memory on a single node), so stopping a VM does not remove its name.
+ */
+export function carryStoppedAddresses(prev: Map<string, Guest>, inv: Inventory): Inventory {
+  let changed = false;
+  const guests = inv.guests.map((g) => {
+    if (g.status === "running" || g.nics.some((n) => n.addresses.length > 0)) return g;
+    const old = prev.get(`${g.cluster}/${g.vmid}`);
+    if (!old || !old.nics.some((n) => n.addresses.length > 0)) return g;
+    changed = true;
+    return { ...g, nics: old.nics };
+  });
+  return changed ? { ...inv, guests } : inv;
 }
