@@ -223,3 +223,12 @@ describe("concurrency", () => {
     });
   });
 });
+
+test("a token id that is not user@realm!name is a config error", () => {
+  for (const bad of ["root@pam", "root!tok", "root@pam!", "a b@pve!x"]) {
+    expect(() => createProxmoxClient(ep({ tokenId: bad }))).toThrow(
+      "is not of the form user@realm!tokenname",
+    );
+  }
+  expect(() => createProxmoxClient(ep({ tokenId: "monitor@pve!inventory" }))).not.toThrow();
+});

@@ -50,6 +50,8 @@ export interface ProxmoxClient {
 
 export const DEFAULT_MAX_BYTES = 16 * MiB;
 const API_NODE = "\0api";
+/** `user@realm!tokenname` (pve-access-control split_tokenid; the token name follows the realm regex). */
+const TOKEN_ID = /^[^\s@!:]+@[A-Za-z][A-Za-z0-9.\-_]+![A-Za-z][A-Za-z0-9.\-_]+$/;
 
 export function apiBase(url: string): string {
   const u = url.replace(/\/+$/, "");
@@ -60,6 +62,12 @@ export function createProxmoxClient(ep: ProxmoxEndpoint, deps: { clock?: Clock }
   const clock = deps.clock ?? systemClock;
   const base = apiBase(ep.url);
   const baseUrl = new URL(base);
+  if (!TOKEN_ID.test(ep.tokenId)) {
+    throw new PipamError(
+      "config",
+      `proxmox[${ep.name}]: token id ${JSON.stringify(ep.tokenId)} is not of the form user@realm!tokenname`,
+    );
+  }
   const pins = ep.fingerprint ? normalizeFingerprints(ep.fingerprint) : [];
   const auth = `PVEAPIToken=${ep.tokenId}=${ep.secret}`;
   const limit = Math.max(1, Math.floor(ep.concurrencyPerNode));
@@ -89,7 +97,7 @@ export function createProxmoxClient(ep: ProxmoxEndpoint, deps: { clock?: Clock }
     if (pins.length === 0 || ep.caFile) return Promise.resolve();
     const now = clock.now();
     if (!pinCheck || now - pinCheck.at >= PIN_TTL_MS) {
-      const p = peerCertificate(baseUrl, signal).then((cert) => {
+      const p = peerCertificate(baseUrl, signal, undefined, ep.timeoutMs).then((cert) => {
         if (!pins.includes(cert.fingerprint)) throw pinMismatch(baseUrl.host, cert.fingerprint, pins);
       });
       pinCheck = { at: now, p };

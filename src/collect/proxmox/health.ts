@@ -38,7 +38,7 @@ export async function checkProxmox(ep: ProxmoxEndpoint, signal: AbortSignal): Pr
   }
   let fp: string;
   try {
-    fp = (await peerCertificate(url, signal, ca)).fingerprint;
+    fp = (await peerCertificate(url, signal, ca, ep.timeoutMs)).fingerprint;
     out.push({ name: n("reachable"), ok: true, detail: `TLS handshake with ${url.host}` });
   } catch (err) {
     if (signal.aborted) throw signal.reason;
@@ -73,7 +73,18 @@ export async function checkProxmox(ep: ProxmoxEndpoint, signal: AbortSignal): Pr
     return out;
   }
 
-  const client = createProxmoxClient(ep);
+  let client: ReturnType<typeof createProxmoxClient>;
+  try {
+    client = createProxmoxClient(ep);
+  } catch (err) {
+    out.push({
+      name: n("auth"),
+      ok: false,
+      detail: errorMessage(err),
+      hint: "token_id is user@realm!tokenname, e.g. pipam@pve!inventory",
+    });
+    return out;
+  }
   let version: { version?: unknown; release?: unknown } = {};
   try {
     version = ((await client.get("/version", signal)) ?? {}) as typeof version;

@@ -40,7 +40,12 @@ export interface PeerCert {
 }
 
 /** One TLS handshake to read the server's leaf certificate (no HTTP is sent). */
-export function peerCertificate(url: URL, signal: AbortSignal, ca?: string): Promise<PeerCert> {
+export function peerCertificate(
+  url: URL,
+  signal: AbortSignal,
+  ca?: string,
+  timeoutMs = 15_000,
+): Promise<PeerCert> {
   return new Promise((resolve, reject) => {
     const host = url.hostname.replace(/^\[|\]$/g, "");
     const port = Number(url.port || 443);
@@ -52,12 +57,23 @@ export function peerCertificate(url: URL, signal: AbortSignal, ca?: string): Pro
       ...(isIp ? {} : { servername: host }),
       ...(ca ? { ca } : {}),
     });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      signal.removeEventListener("abort", onAbort);
+      reject(
+        new PipamError("timeout", `TLS handshake with ${url.host}: no answer within ${timeoutMs} ms`, {
+          transient: true,
+        }),
+      );
+    }, timeoutMs);
     const onAbort = () => {
+      clearTimeout(timer);
       sock.destroy();
       reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });
     sock.once("secureConnect", () => {
+      clearTimeout(timer);
       const cert = sock.getPeerCertificate();
       signal.removeEventListener("abort", onAbort);
       const authErr = sock.authorizationError;
@@ -73,6 +89,7 @@ export function peerCertificate(url: URL, signal: AbortSignal, ca?: string): Pro
       });
     });
     sock.once("error", (err) => {
+      clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
       reject(
         new PipamError("unavailable", `cannot connect to ${url.host}: ${err.message}`, {
