@@ -231,3 +231,29 @@ describe("pipam health against the simulator", () => {
     expect(j.checks.every((c) => c.ok)).toBe(true);
   });
 });
+
+describe("interrupt", () => {
+  test("SIGINT during collection: exit 1 at once with a plain message", async () => {
+    sim.mutate((s) => {
+      s.latency = { list: 10_000 };
+    });
+    try {
+      const p = Bun.spawn([process.execPath, main, "-c", writeConfig("good"), "output"], {
+        env: { PATH: process.env.PATH ?? "", HOME: dir },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      await Bun.sleep(800);
+      const t0 = performance.now();
+      p.kill("SIGINT");
+      const code = await p.exited;
+      expect(code).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(await new Response(p.stderr).text()).toContain("interrupted (SIGINT)");
+    } finally {
+      sim.mutate((s) => {
+        s.latency = {};
+      });
+    }
+  });
+});
