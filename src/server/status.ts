@@ -10,7 +10,12 @@ export type NodeRole = "leader" | "follower" | "candidate" | "single";
 export type CycleKind = "collect" | "reconcile" | "full";
 
 export interface StatusSource {
-  /** Cheap and synchronous: called on every page and fragment request. */
+  /**
+   * Cheap and synchronous: called on every page and fragment request (each open page polls every
+   * 2 s). Treat snapshots as immutable and keep returning the same `guests` array, and the same
+   * GuestView objects for unchanged guests, between changes: the server caches sort and search keys
+   * by object identity (10,000 fresh objects per request cost ~30 ms instead of ~3 ms).
+   */
   snapshot(): StatusSnapshot;
 }
 

@@ -46,9 +46,15 @@ function matchesText(g: GuestView, needle: string): boolean {
   return needle === "" || searchText(g).includes(needle);
 }
 
+const stateCache = new WeakMap<GuestView, ReturnType<typeof guestState>>();
+
 function matchesState(g: GuestView, f: StateFilter): boolean {
   if (f === "all") return true;
-  const s = guestState(g);
+  let s = stateCache.get(g);
+  if (s === undefined) {
+    s = guestState(g);
+    stateCache.set(g, s);
+  }
   if (f === "problems") return s !== "in-sync";
   return s === f;
 }
