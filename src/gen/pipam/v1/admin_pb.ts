@@ -10,7 +10,46 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pipam/v1/admin.proto.
  */
 export const file_pipam_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChRwaXBhbS92MS9hZG1pbi5wcm90bxIIcGlwYW0udjEibAoEUGVlchIKCgJpZBgBIAEoBBILCgN1cmwYAiABKAkSDAoEcm9sZRgDIAEoCRITCgttYXRjaF9pbmRleBgEIAEoBBIXCg9sYXN0X2NvbnRhY3RfbXMYBSABKAMSDwoHbGVhcm5lchgGIAEoCCISChBHZXRTdGF0dXNSZXF1ZXN0Iv4BChFHZXRTdGF0dXNSZXNwb25zZRIMCgRtb2RlGAEgASgJEg8KB25vZGVfaWQYAiABKAQSDAoEcm9sZRgDIAEoCRIRCglsZWFkZXJfaWQYBCABKAQSEgoKbGVhZGVyX3VybBgFIAEoCRIMCgR0ZXJtGAYgASgEEhQKDGNvbW1pdF9pbmRleBgHIAEoBBIVCg1hcHBsaWVkX2luZGV4GAggASgEEh0KBXBlZXJzGAkgAygLMg4ucGlwYW0udjEuUGVlchIYChBsYXN0X2N5Y2xlX2F0X21zGAogASgDEg4KBmd1ZXN0cxgLIAEoDRIRCgljb25mbGljdHMYDCABKA0iJAoSTGlzdEVudHJpZXNSZXF1ZXN0Eg4KBmZpbHRlchgBIAEoCSJ8CgpHdWVzdEVudHJ5EgsKA2tleRgBIAEoCRIMCgRuYW1lGAIgASgJEg4KBnN0YXR1cxgDIAEoCRILCgNpcHMYBCADKAkSEQoJZG5zX3N0YXRlGAUgASgJEhQKDG5ldGJveF9zdGF0ZRgGIAEoCRINCgVlcnJvchgHIAEoCSI8ChNMaXN0RW50cmllc1Jlc3BvbnNlEiUKB2VudHJpZXMYASADKAsyFC5waXBhbS52MS5HdWVzdEVudHJ5IhYKFExpc3RDb25mbGljdHNSZXF1ZXN0IloKCENvbmZsaWN0EgwKBGtpbmQYASABKAkSDwoHc3ViamVjdBgCIAEoCRIOCgZ3aW5uZXIYAyABKAkSDgoGbG9zZXJzGAQgAygJEg8KB21lc3NhZ2UYBSABKAkiPgoVTGlzdENvbmZsaWN0c1Jlc3BvbnNlEiUKCWNvbmZsaWN0cxgBIAMoCzISLnBpcGFtLnYxLkNvbmZsaWN0IicKF1RyaWdnZXJSZWNvbmNpbGVSZXF1ZXN0EgwKBGZ1bGwYASABKAgiPQoYVHJpZ2dlclJlY29uY2lsZVJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEg8KB21lc3NhZ2UYAiABKAkiMAoQQWRkTWVtYmVyUmVxdWVzdBIPCgdub2RlX2lkGAEgASgEEgsKA3VybBgCIAEoCSIkChFBZGRNZW1iZXJSZXNwb25zZRIPCgdtZXNzYWdlGAEgASgJIiYKE1JlbW92ZU1lbWJlclJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoBCInChRSZW1vdmVNZW1iZXJSZXNwb25zZRIPCgdtZXNzYWdlGAEgASgJIi8KGVRyYW5zZmVyTGVhZGVyc2hpcFJlcXVlc3QSEgoKdG9fbm9kZV9pZBgBIAEoBCItChpUcmFuc2ZlckxlYWRlcnNoaXBSZXNwb25zZRIPCgdtZXNzYWdlGAEgASgJIg8KDUhlYWx0aFJlcXVlc3QiRQoLSGVhbHRoQ2hlY2sSDAoEbmFtZRgBIAEoCRIKCgJvaxgCIAEoCBIOCgZkZXRhaWwYAyABKAkSDAoEaGludBgEIAEoCSI3Cg5IZWFsdGhSZXNwb25zZRIlCgZjaGVja3MYASADKAsyFS5waXBhbS52MS5IZWFsdGhDaGVjazKABQoMQWRtaW5TZXJ2aWNlEkQKCUdldFN0YXR1cxIaLnBpcGFtLnYxLkdldFN0YXR1c1JlcXVlc3QaGy5waXBhbS52MS5HZXRTdGF0dXNSZXNwb25zZRJKCgtMaXN0RW50cmllcxIcLnBpcGFtLnYxLkxpc3RFbnRyaWVzUmVxdWVzdBodLnBpcGFtLnYxLkxpc3RFbnRyaWVzUmVzcG9uc2USUAoNTGlzdENvbmZsaWN0cxIeLnBpcGFtLnYxLkxpc3RDb25mbGljdHNSZXF1ZXN0Gh8ucGlwYW0udjEuTGlzdENvbmZsaWN0c1Jlc3BvbnNlElkKEFRyaWdnZXJSZWNvbmNpbGUSIS5waXBhbS52MS5UcmlnZ2VyUmVjb25jaWxlUmVxdWVzdBoiLnBpcGFtLnYxLlRyaWdnZXJSZWNvbmNpbGVSZXNwb25zZRJECglBZGRNZW1iZXISGi5waXBhbS52MS5BZGRNZW1iZXJSZXF1ZXN0GhsucGlwYW0udjEuQWRkTWVtYmVyUmVzcG9uc2USTQoMUmVtb3ZlTWVtYmVyEh0ucGlwYW0udjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBoeLnBpcGFtLnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlEl8KElRyYW5zZmVyTGVhZGVyc2hpcBIjLnBpcGFtLnYxLlRyYW5zZmVyTGVhZGVyc2hpcFJlcXVlc3QaJC5waXBhbS52MS5UcmFuc2ZlckxlYWRlcnNoaXBSZXNwb25zZRI7CgZIZWFsdGgSFy5waXBhbS52MS5IZWFsdGhSZXF1ZXN0GhgucGlwYW0udjEuSGVhbHRoUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChRwaXBhbS92MS9hZG1pbi5wcm90bxIIcGlwYW0udjEiIQoOUHJvcG9zZVJlcXVlc3QSDwoHcGF5bG9hZBgBIAEoDCIuCg9Qcm9wb3NlUmVzcG9uc2USDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBCJsCgRQZWVyEgoKAmlkGAEgASgEEgsKA3VybBgCIAEoCRIMCgRyb2xlGAMgASgJEhMKC21hdGNoX2luZGV4GAQgASgEEhcKD2xhc3RfY29udGFjdF9tcxgFIAEoAxIPCgdsZWFybmVyGAYgASgIIhIKEEdldFN0YXR1c1JlcXVlc3Qi/gEKEUdldFN0YXR1c1Jlc3BvbnNlEgwKBG1vZGUYASABKAkSDwoHbm9kZV9pZBgCIAEoBBIMCgRyb2xlGAMgASgJEhEKCWxlYWRlcl9pZBgEIAEoBBISCgpsZWFkZXJfdXJsGAUgASgJEgwKBHRlcm0YBiABKAQSFAoMY29tbWl0X2luZGV4GAcgASgEEhUKDWFwcGxpZWRfaW5kZXgYCCABKAQSHQoFcGVlcnMYCSADKAsyDi5waXBhbS52MS5QZWVyEhgKEGxhc3RfY3ljbGVfYXRfbXMYCiABKAMSDgoGZ3Vlc3RzGAsgASgNEhEKCWNvbmZsaWN0cxgMIAEoDSIkChJMaXN0RW50cmllc1JlcXVlc3QSDgoGZmlsdGVyGAEgASgJInwKCkd1ZXN0RW50cnkSCwoDa2V5GAEgASgJEgwKBG5hbWUYAiABKAkSDgoGc3RhdHVzGAMgASgJEgsKA2lwcxgEIAMoCRIRCglkbnNfc3RhdGUYBSABKAkSFAoMbmV0Ym94X3N0YXRlGAYgASgJEg0KBWVycm9yGAcgASgJIjwKE0xpc3RFbnRyaWVzUmVzcG9uc2USJQoHZW50cmllcxgBIAMoCzIULnBpcGFtLnYxLkd1ZXN0RW50cnkiFgoUTGlzdENvbmZsaWN0c1JlcXVlc3QiWgoIQ29uZmxpY3QSDAoEa2luZBgBIAEoCRIPCgdzdWJqZWN0GAIgASgJEg4KBndpbm5lchgDIAEoCRIOCgZsb3NlcnMYBCADKAkSDwoHbWVzc2FnZRgFIAEoCSI+ChVMaXN0Q29uZmxpY3RzUmVzcG9uc2USJQoJY29uZmxpY3RzGAEgAygLMhIucGlwYW0udjEuQ29uZmxpY3QiJwoXVHJpZ2dlclJlY29uY2lsZVJlcXVlc3QSDAoEZnVsbBgBIAEoCCI9ChhUcmlnZ2VyUmVjb25jaWxlUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgSDwoHbWVzc2FnZRgCIAEoCSIwChBBZGRNZW1iZXJSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAQSCwoDdXJsGAIgASgJIiQKEUFkZE1lbWJlclJlc3BvbnNlEg8KB21lc3NhZ2UYASABKAkiJgoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIPCgdub2RlX2lkGAEgASgEIicKFFJlbW92ZU1lbWJlclJlc3BvbnNlEg8KB21lc3NhZ2UYASABKAkiLwoZVHJhbnNmZXJMZWFkZXJzaGlwUmVxdWVzdBISCgp0b19ub2RlX2lkGAEgASgEIi0KGlRyYW5zZmVyTGVhZGVyc2hpcFJlc3BvbnNlEg8KB21lc3NhZ2UYASABKAkiDwoNSGVhbHRoUmVxdWVzdCJFCgtIZWFsdGhDaGVjaxIMCgRuYW1lGAEgASgJEgoKAm9rGAIgASgIEg4KBmRldGFpbBgDIAEoCRIMCgRoaW50GAQgASgJIjcKDkhlYWx0aFJlc3BvbnNlEiUKBmNoZWNrcxgBIAMoCzIVLnBpcGFtLnYxLkhlYWx0aENoZWNrMsAFCgxBZG1pblNlcnZpY2USRAoJR2V0U3RhdHVzEhoucGlwYW0udjEuR2V0U3RhdHVzUmVxdWVzdBobLnBpcGFtLnYxLkdldFN0YXR1c1Jlc3BvbnNlEkoKC0xpc3RFbnRyaWVzEhwucGlwYW0udjEuTGlzdEVudHJpZXNSZXF1ZXN0Gh0ucGlwYW0udjEuTGlzdEVudHJpZXNSZXNwb25zZRJQCg1MaXN0Q29uZmxpY3RzEh4ucGlwYW0udjEuTGlzdENvbmZsaWN0c1JlcXVlc3QaHy5waXBhbS52MS5MaXN0Q29uZmxpY3RzUmVzcG9uc2USWQoQVHJpZ2dlclJlY29uY2lsZRIhLnBpcGFtLnYxLlRyaWdnZXJSZWNvbmNpbGVSZXF1ZXN0GiIucGlwYW0udjEuVHJpZ2dlclJlY29uY2lsZVJlc3BvbnNlEkQKCUFkZE1lbWJlchIaLnBpcGFtLnYxLkFkZE1lbWJlclJlcXVlc3QaGy5waXBhbS52MS5BZGRNZW1iZXJSZXNwb25zZRJNCgxSZW1vdmVNZW1iZXISHS5waXBhbS52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0Gh4ucGlwYW0udjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2USXwoSVHJhbnNmZXJMZWFkZXJzaGlwEiMucGlwYW0udjEuVHJhbnNmZXJMZWFkZXJzaGlwUmVxdWVzdBokLnBpcGFtLnYxLlRyYW5zZmVyTGVhZGVyc2hpcFJlc3BvbnNlEjsKBkhlYWx0aBIXLnBpcGFtLnYxLkhlYWx0aFJlcXVlc3QaGC5waXBhbS52MS5IZWFsdGhSZXNwb25zZRI+CgdQcm9wb3NlEhgucGlwYW0udjEuUHJvcG9zZVJlcXVlc3QaGS5waXBhbS52MS5Qcm9wb3NlUmVzcG9uc2ViBnByb3RvMw");
+
+/**
+ * @generated from message pipam.v1.ProposeRequest
+ */
+export type ProposeRequest = Message<"pipam.v1.ProposeRequest"> & {
+  /**
+   * @generated from field: bytes payload = 1;
+   */
+  payload: Uint8Array;
+};
+
+/**
+ * Describes the message pipam.v1.ProposeRequest.
+ * Use `create(ProposeRequestSchema)` to create a new message.
+ */
+export const ProposeRequestSchema: GenMessage<ProposeRequest> = /*@__PURE__*/
+  messageDesc(file_pipam_v1_admin, 0);
+
+/**
+ * @generated from message pipam.v1.ProposeResponse
+ */
+export type ProposeResponse = Message<"pipam.v1.ProposeResponse"> & {
+  /**
+   * @generated from field: uint64 index = 1;
+   */
+  index: bigint;
+
+  /**
+   * @generated from field: uint64 term = 2;
+   */
+  term: bigint;
+};
+
+/**
+ * Describes the message pipam.v1.ProposeResponse.
+ * Use `create(ProposeResponseSchema)` to create a new message.
+ */
+export const ProposeResponseSchema: GenMessage<ProposeResponse> = /*@__PURE__*/
+  messageDesc(file_pipam_v1_admin, 1);
 
 /**
  * @generated from message pipam.v1.Peer
@@ -52,7 +91,7 @@ export type Peer = Message<"pipam.v1.Peer"> & {
  * Use `create(PeerSchema)` to create a new message.
  */
 export const PeerSchema: GenMessage<Peer> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 0);
+  messageDesc(file_pipam_v1_admin, 2);
 
 /**
  * @generated from message pipam.v1.GetStatusRequest
@@ -65,7 +104,7 @@ export type GetStatusRequest = Message<"pipam.v1.GetStatusRequest"> & {
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 1);
+  messageDesc(file_pipam_v1_admin, 3);
 
 /**
  * @generated from message pipam.v1.GetStatusResponse
@@ -137,7 +176,7 @@ export type GetStatusResponse = Message<"pipam.v1.GetStatusResponse"> & {
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 2);
+  messageDesc(file_pipam_v1_admin, 4);
 
 /**
  * @generated from message pipam.v1.ListEntriesRequest
@@ -154,7 +193,7 @@ export type ListEntriesRequest = Message<"pipam.v1.ListEntriesRequest"> & {
  * Use `create(ListEntriesRequestSchema)` to create a new message.
  */
 export const ListEntriesRequestSchema: GenMessage<ListEntriesRequest> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 3);
+  messageDesc(file_pipam_v1_admin, 5);
 
 /**
  * @generated from message pipam.v1.GuestEntry
@@ -201,7 +240,7 @@ export type GuestEntry = Message<"pipam.v1.GuestEntry"> & {
  * Use `create(GuestEntrySchema)` to create a new message.
  */
 export const GuestEntrySchema: GenMessage<GuestEntry> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 4);
+  messageDesc(file_pipam_v1_admin, 6);
 
 /**
  * @generated from message pipam.v1.ListEntriesResponse
@@ -218,7 +257,7 @@ export type ListEntriesResponse = Message<"pipam.v1.ListEntriesResponse"> & {
  * Use `create(ListEntriesResponseSchema)` to create a new message.
  */
 export const ListEntriesResponseSchema: GenMessage<ListEntriesResponse> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 5);
+  messageDesc(file_pipam_v1_admin, 7);
 
 /**
  * @generated from message pipam.v1.ListConflictsRequest
@@ -231,7 +270,7 @@ export type ListConflictsRequest = Message<"pipam.v1.ListConflictsRequest"> & {
  * Use `create(ListConflictsRequestSchema)` to create a new message.
  */
 export const ListConflictsRequestSchema: GenMessage<ListConflictsRequest> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 6);
+  messageDesc(file_pipam_v1_admin, 8);
 
 /**
  * @generated from message pipam.v1.Conflict
@@ -268,7 +307,7 @@ export type Conflict = Message<"pipam.v1.Conflict"> & {
  * Use `create(ConflictSchema)` to create a new message.
  */
 export const ConflictSchema: GenMessage<Conflict> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 7);
+  messageDesc(file_pipam_v1_admin, 9);
 
 /**
  * @generated from message pipam.v1.ListConflictsResponse
@@ -285,7 +324,7 @@ export type ListConflictsResponse = Message<"pipam.v1.ListConflictsResponse"> & 
  * Use `create(ListConflictsResponseSchema)` to create a new message.
  */
 export const ListConflictsResponseSchema: GenMessage<ListConflictsResponse> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 8);
+  messageDesc(file_pipam_v1_admin, 10);
 
 /**
  * @generated from message pipam.v1.TriggerReconcileRequest
@@ -302,7 +341,7 @@ export type TriggerReconcileRequest = Message<"pipam.v1.TriggerReconcileRequest"
  * Use `create(TriggerReconcileRequestSchema)` to create a new message.
  */
 export const TriggerReconcileRequestSchema: GenMessage<TriggerReconcileRequest> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 9);
+  messageDesc(file_pipam_v1_admin, 11);
 
 /**
  * @generated from message pipam.v1.TriggerReconcileResponse
@@ -324,7 +363,7 @@ export type TriggerReconcileResponse = Message<"pipam.v1.TriggerReconcileRespons
  * Use `create(TriggerReconcileResponseSchema)` to create a new message.
  */
 export const TriggerReconcileResponseSchema: GenMessage<TriggerReconcileResponse> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 10);
+  messageDesc(file_pipam_v1_admin, 12);
 
 /**
  * @generated from message pipam.v1.AddMemberRequest
@@ -346,7 +385,7 @@ export type AddMemberRequest = Message<"pipam.v1.AddMemberRequest"> & {
  * Use `create(AddMemberRequestSchema)` to create a new message.
  */
 export const AddMemberRequestSchema: GenMessage<AddMemberRequest> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 11);
+  messageDesc(file_pipam_v1_admin, 13);
 
 /**
  * @generated from message pipam.v1.AddMemberResponse
@@ -363,7 +402,7 @@ export type AddMemberResponse = Message<"pipam.v1.AddMemberResponse"> & {
  * Use `create(AddMemberResponseSchema)` to create a new message.
  */
 export const AddMemberResponseSchema: GenMessage<AddMemberResponse> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 12);
+  messageDesc(file_pipam_v1_admin, 14);
 
 /**
  * @generated from message pipam.v1.RemoveMemberRequest
@@ -380,7 +419,7 @@ export type RemoveMemberRequest = Message<"pipam.v1.RemoveMemberRequest"> & {
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 13);
+  messageDesc(file_pipam_v1_admin, 15);
 
 /**
  * @generated from message pipam.v1.RemoveMemberResponse
@@ -397,7 +436,7 @@ export type RemoveMemberResponse = Message<"pipam.v1.RemoveMemberResponse"> & {
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 14);
+  messageDesc(file_pipam_v1_admin, 16);
 
 /**
  * @generated from message pipam.v1.TransferLeadershipRequest
@@ -414,7 +453,7 @@ export type TransferLeadershipRequest = Message<"pipam.v1.TransferLeadershipRequ
  * Use `create(TransferLeadershipRequestSchema)` to create a new message.
  */
 export const TransferLeadershipRequestSchema: GenMessage<TransferLeadershipRequest> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 15);
+  messageDesc(file_pipam_v1_admin, 17);
 
 /**
  * @generated from message pipam.v1.TransferLeadershipResponse
@@ -431,7 +470,7 @@ export type TransferLeadershipResponse = Message<"pipam.v1.TransferLeadershipRes
  * Use `create(TransferLeadershipResponseSchema)` to create a new message.
  */
 export const TransferLeadershipResponseSchema: GenMessage<TransferLeadershipResponse> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 16);
+  messageDesc(file_pipam_v1_admin, 18);
 
 /**
  * @generated from message pipam.v1.HealthRequest
@@ -444,7 +483,7 @@ export type HealthRequest = Message<"pipam.v1.HealthRequest"> & {
  * Use `create(HealthRequestSchema)` to create a new message.
  */
 export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 17);
+  messageDesc(file_pipam_v1_admin, 19);
 
 /**
  * @generated from message pipam.v1.HealthCheck
@@ -476,7 +515,7 @@ export type HealthCheck = Message<"pipam.v1.HealthCheck"> & {
  * Use `create(HealthCheckSchema)` to create a new message.
  */
 export const HealthCheckSchema: GenMessage<HealthCheck> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 18);
+  messageDesc(file_pipam_v1_admin, 20);
 
 /**
  * @generated from message pipam.v1.HealthResponse
@@ -493,7 +532,7 @@ export type HealthResponse = Message<"pipam.v1.HealthResponse"> & {
  * Use `create(HealthResponseSchema)` to create a new message.
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
-  messageDesc(file_pipam_v1_admin, 19);
+  messageDesc(file_pipam_v1_admin, 21);
 
 /**
  * Operator calls (pipam status, member add/remove, leadership transfer). Bearer token required.
@@ -564,6 +603,17 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof HealthRequestSchema;
     output: typeof HealthResponseSchema;
+  },
+  /**
+   * Commits an opaque no-op entry through Raft and returns once it is applied on the leader
+   * (benchmarks and diagnostics; the FSM ignores it).
+   *
+   * @generated from rpc pipam.v1.AdminService.Propose
+   */
+  propose: {
+    methodKind: "unary";
+    input: typeof ProposeRequestSchema;
+    output: typeof ProposeResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_pipam_v1_admin, 0);
