@@ -1,7 +1,7 @@
 /**
  * DNS sync benchmark against a real PowerDNS (gsqlite3, started by scripts/pdns.sh).
  *
- *   bun scripts/bench/dns.ts [--guests 10000] [--runs 3]
+ *   bun scripts/bench/dns.ts [--guests 10000] [--runs 3] [--max-body BYTES]
  *
  * N guests (every guest one IPv4, every other guest also one IPv6; PTR on) → desired rrsets with
  * src/state's deriveDns, then, in the same run and on the same server, alternating on fresh zones:
@@ -26,6 +26,8 @@ function arg(name: string, def: number): number {
 }
 const GUESTS = arg("guests", 10_000);
 const RUNS = arg("runs", 3);
+/** pipam's PATCH size limit; default: the provider's own (under PowerDNS's 2 MiB). */
+const MAX_BODY = process.argv.includes("--max-body") ? arg("max-body", 1) : undefined;
 if (GUESTS > 30_000)
   throw new Error("--guests: at most 30000 (the address plan, churn included, is one /16)");
 
@@ -124,6 +126,7 @@ function provider(pdns: TestPdns) {
     reverseZones: [REV4, REV6],
     logger: silentLogger,
     fetch: countingFetch,
+    ...(MAX_BODY ? { maxBodyBytes: MAX_BODY } : {}),
   });
 }
 
