@@ -131,6 +131,15 @@ export interface IpamPlanOptions {
   policy: Policy;
 }
 
+/** Names an object in an apply failure: its kind and a readable name. */
+export interface IpamRef {
+  kind: "tag" | "cluster-type" | "cluster" | "vm" | "interface" | "mac" | "ip";
+  /** VM name, `<vm>/eth0`, MAC, address, cluster or tag name. */
+  name: string;
+  vm?: GuestKey;
+  id?: number;
+}
+
 export const DESCRIPTION_PREFIX = "pipam:";
 
 /** The description that carries a VM's Proxmox identity. */

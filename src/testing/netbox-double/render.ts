@@ -26,6 +26,7 @@ const label = (v: unknown) => {
   return s === "dhcp" ? "DHCP" : s === "slaac" ? "SLAAC" : s.charAt(0).toUpperCase() + s.slice(1);
 };
 const choice = (v: unknown) => (v === null || v === undefined ? null : { value: v, label: label(v) });
+const family = (v: 4 | 6) => ({ value: v, label: `IPv${v}` });
 
 export function createRender(store: Store, base: () => string) {
   const links = (kind: Kind, id: number) => ({
@@ -37,11 +38,12 @@ export function createRender(store: Store, base: () => string) {
     if (id === null || id === undefined) return null;
     const r = store.get(kind, id as number);
     if (!r) return null;
-    const b: Record<string, unknown> = { ...links(kind, r.id), display: display(kind, r) };
+    const b: Record<string, unknown> = { id: r.id, url: links(kind, r.id).url, display: display(kind, r) };
+    if (kind === "tag") b.display_url = links(kind, r.id).display_url;
     if (kind === "ip") {
       const p = parseCidr(String(r.address));
       Object.assign(b, {
-        family: choice(p?.ip.kind() === "ipv4" ? 4 : 6),
+        family: family(p?.ip.kind() === "ipv4" ? 4 : 6),
         address: r.address,
         description: r.description,
       });
@@ -55,9 +57,11 @@ export function createRender(store: Store, base: () => string) {
         _occupied: false,
       });
     } else if (kind === "tag") Object.assign(b, { name: r.name, slug: r.slug, color: r.color });
-    else if (kind === "clustertype")
-      Object.assign(b, { name: r.name, slug: r.slug, description: r.description });
-    else Object.assign(b, { name: r.name, description: r.description });
+    else if (kind === "clustertype") {
+      const n = store.group("cluster", `type:${r.id}`).size;
+      Object.assign(b, { name: r.name, slug: r.slug, description: r.description, cluster_count: n });
+    } else Object.assign(b, { name: r.name, description: r.description });
+    if (kind === "cluster") b.virtualmachine_count = store.group("vm", `cluster:${r.id}`).size;
     return b;
   };
   const tags = (r: Rec) => ((r.tags as number[]) ?? []).map((t) => brief("tag", t));
@@ -111,9 +115,9 @@ export function createRender(store: Store, base: () => string) {
           ...tail(r),
           device_count: 0,
           virtualmachine_count: store.group("vm", `cluster:${r.id}`).size,
-          allocated_vcpus: null,
-          allocated_memory: null,
-          allocated_disk: null,
+          allocated_vcpus: 0,
+          allocated_memory: 0,
+          allocated_disk: 0,
         };
       case "vm": {
         const p4 = brief("ip", r.primary_ip4);
@@ -189,7 +193,7 @@ export function createRender(store: Store, base: () => string) {
         const p = parseCidr(String(r.address));
         return {
           ...common(kind, r),
-          family: choice(p?.ip.kind() === "ipv4" ? 4 : 6),
+          family: family(p?.ip.kind() === "ipv4" ? 4 : 6),
           address: r.address,
           vrf: null,
           tenant: null,

@@ -9,27 +9,21 @@
  * and reported too. Transient failures (NetBox down) throw PipamError(transient).
  */
 import { PipamError } from "../../../lib/errors.ts";
-import type { IpamChanges, IpamInterface, IpamIp, IpamMac, IpamVm } from "../../../state/ipam-types.ts";
+import type {
+  IpamChanges,
+  IpamInterface,
+  IpamIp,
+  IpamMac,
+  IpamRef,
+  IpamVm,
+} from "../../../state/ipam-types.ts";
 import { hostOf } from "../../../state/ipam-types.ts";
 import type { GuestKey } from "../../../state/model.ts";
-import type { ApplyFailure } from "../../provider.ts";
+import type { ApplyFailure, ApplyResult } from "../../provider.ts";
 import type { NbListPath, NetboxClient } from "./client.ts";
 import { IFACE_TYPE } from "./convert.ts";
 
-/** What a failure names: the object kind and a readable name. */
-export interface IpamRef {
-  kind: "tag" | "cluster-type" | "cluster" | "vm" | "interface" | "mac" | "ip";
-  /** VM name, `vm/eth0`, MAC, address, cluster or tag name. */
-  name: string;
-  vm?: GuestKey;
-  id?: number;
-}
-
-export interface IpamApplyResult {
-  applied: number;
-  failed: ApplyFailure<IpamRef>[];
-  writes: number;
-}
+export type IpamApplyResult = ApplyResult<IpamRef>;
 
 export interface ApplyContext {
   client: NetboxClient;

@@ -149,6 +149,46 @@ describe("NetBox provider through the strict double", () => {
     expect(nb.rejected).toEqual([]);
   });
 
+  test("an IP moving to another guest is reassigned although it was the old VM's primary", async () => {
+    await cycle(two());
+    const ipId = [...nb.store.maps.ip.values()].find((p) => p.address === "10.0.0.11/24")?.id;
+    const moved = [guest(11, "web1", "10.0.0.21"), guest(12, "web2", "10.0.0.12")];
+    const nic = moved[1]?.nics[0];
+    nic?.addresses.push({ ip: "10.0.0.11", family: 4, prefix: 24, source: "agent" });
+    const { result } = await cycle(moved);
+    expect(result.failed).toEqual([]);
+    expect(nb.rejected).toEqual([]);
+    const ip = nb.store.get("ip", ipId as number);
+    const web2 = vmNamed("web2");
+    expect(nb.store.get("iface", ip?.assigned_object_id as number)?.virtual_machine).toBe(web2?.id as number);
+    expect(nb.store.get("ip", vmNamed("web1")?.primary_ip4 as number)?.address).toBe("10.0.0.21/24");
+    expect((await cycle(moved)).result.writes).toBe(0);
+  });
+
+  test("MAC change replaces the MAC object and the primary; a removed NIC takes its IPs along", async () => {
+    const g = guest(11, "web1", "10.0.0.11");
+    g.nics.push({
+      name: "eth1",
+      mac: "52:54:00:aa:bb:cc",
+      addresses: [{ ip: "192.168.5.11", family: 4, prefix: 24, source: "agent" }],
+    });
+    await cycle([g]);
+    expect(nb.store.maps.iface.size).toBe(2);
+    const changed = guest(11, "web1", "10.0.0.11");
+    (changed.nics[0] as { mac: string }).mac = "52:54:00:de:ad:01";
+    const { result } = await cycle([changed]);
+    expect(result.failed).toEqual([]);
+    expect(nb.rejected).toEqual([]);
+    const ifaces = [...nb.store.maps.iface.values()];
+    expect(ifaces.map((i) => i.name)).toEqual(["eth0"]);
+    expect(nb.store.get("mac", ifaces[0]?.primary_mac_address as number)?.mac_address).toBe(
+      "52:54:00:DE:AD:01",
+    );
+    expect([...nb.store.maps.mac.values()].map((m) => m.mac_address)).toEqual(["52:54:00:DE:AD:01"]);
+    expect(ipsOf()).toEqual(["10.0.0.11/24", "2001:db8::b/64"]);
+    expect((await cycle([changed])).result.writes).toBe(0);
+  });
+
   test("a partial inventory never deletes", async () => {
     await cycle(two());
     const { result } = await cycle([guest(12, "web2", "10.0.0.12")], { complete: false });

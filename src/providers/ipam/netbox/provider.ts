@@ -7,9 +7,9 @@ import { type Clock, type Rand, systemClock } from "../../../lib/clock.ts";
 import { errorMessage, PipamError } from "../../../lib/errors.ts";
 import type { HealthCheck } from "../../../lib/health.ts";
 import type { Logger } from "../../../log/logger.ts";
-import type { IpamChanges, IpamCurrent, IpamDesired } from "../../../state/ipam-types.ts";
+import type { IpamChanges, IpamCurrent, IpamDesired, IpamRef } from "../../../state/ipam-types.ts";
 import { hostOf, ipamChangeCount } from "../../../state/ipam-types.ts";
-import { type ApplyContext, applyIpam, bulk, type IpamApplyResult, type IpamRef } from "./apply.ts";
+import { type ApplyContext, applyIpam, bulk, type IpamApplyResult } from "./apply.ts";
 import { createNetboxClient, type NbListPath, type NbObject, type NetboxClient } from "./client.ts";
 import { currentFromNetbox } from "./convert.ts";
 
