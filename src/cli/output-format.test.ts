@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Inventory } from "../state/model.ts";
 import { addressScope, formatTable, OUTPUT_SCHEMA, toOutputDocument } from "./output-format.ts";
+import { outputValidator } from "./test-output-validator.ts";
 
 const inv: Inventory = {
   collectedAt: Date.UTC(2026, 0, 2, 3, 4, 5),
@@ -52,6 +53,15 @@ const inv: Inventory = {
 
 describe("pipam.output/v1", () => {
   const doc = toOutputDocument(inv, ["a", "b"]);
+  test("matches docs/output-schema.json, which rejects a broken document", async () => {
+    const validate = await outputValidator();
+    expect(validate(JSON.parse(JSON.stringify(doc)))).toBe(true);
+    const broken = JSON.parse(JSON.stringify(doc));
+    delete broken.guests[0].error;
+    broken.guests[1].addresses[0].source = "guess";
+    expect(validate(broken)).toBe(false);
+    expect(validate.errors?.length).toBe(2);
+  });
   test("schema header, sorted guests, explicit nulls, flattened addresses", () => {
     expect(doc.schema).toBe(OUTPUT_SCHEMA);
     expect(doc.collectedAt).toBe("2026-01-02T03:04:05.000Z");

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type ProxmoxSim, type Scenario, startProxmoxSim } from "../sim/index.ts";
 import type { OutputDocument } from "./output-format.ts";
+import { outputValidator } from "./test-output-validator.ts";
 
 const main = resolve(import.meta.dir, "../main.ts");
 const dir = mkdtempSync(join(tmpdir(), "pipam-output-"));
@@ -111,6 +112,8 @@ describe("pipam output against the simulator", () => {
     const r = await pipam(["-c", cfg, "output", "--json"]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as OutputDocument;
+    const validate = await outputValidator();
+    expect(validate(doc) ? [] : validate.errors).toEqual([]);
     expect(doc.schema).toBe("pipam.output/v1");
     expect(doc.complete).toBe(true);
     expect(doc.clusters).toEqual(["default"]);
