@@ -26,8 +26,17 @@ function needsBuild(): boolean {
 }
 
 async function run(cmd: string[], cwd = root) {
-  const p = Bun.spawn(cmd, { cwd, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent" } });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const p = Bun.spawn(cmd, {
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent" },
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
@@ -51,7 +60,9 @@ describe("compiled binary", () => {
       const v = await run([bin, "version"], "/");
       expect(v.code).toBe(0);
       // --define'd at build: the plain package version (no "-dev") and a real commit
-      expect(v.stdout).toMatch(new RegExp(`^pipam ${pkg.version.replaceAll(".", "\\.")} \\(commit [0-9a-f]{4,}`));
+      expect(v.stdout).toMatch(
+        new RegExp(`^pipam ${pkg.version.replaceAll(".", "\\.")} \\(commit [0-9a-f]{4,}`),
+      );
       const bad = await run([bin, "--nope"], "/");
       expect(bad.code).toBe(2);
       const cfg = await run([bin, "-c", "/nonexistent.toml", "output"], "/");
