@@ -296,6 +296,8 @@ describe("token", () => {
     const withCookie = await s.get("/fragment/guests?q=db", { cookie: `other=1; ${cookie}` });
     expect(withCookie.status).toBe(200);
     expect(await withCookie.text()).not.toContain(TOKEN);
+    const open = await s.get(`//evil.example/?token=${TOKEN}`);
+    expect(open.headers.get("location")).toBe("/evil.example/");
     const tampered = await s.get("/fragment/guests", { cookie: `${cookie.slice(0, -1)}0` });
     expect(tampered.status).toBe(401);
     const page = await (await s.get("/", { cookie })).text();

@@ -247,7 +247,8 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
     if (auth === "query") {
       url.searchParams.delete("token");
       return respond(null, 303, {
-        location: `${url.pathname}${url.search}`,
+        // one leading slash: "//host/..." would be a protocol-relative redirect elsewhere
+        location: `/${url.pathname.replace(/^\/+/, "")}${url.search}`,
         "set-cookie": tokens.cookie(url.protocol === "https:"),
         "cache-control": "no-store",
       });
