@@ -141,6 +141,13 @@ describe("errors", () => {
     expect(e.message).toContain(
       "HTTP 595 Errors during connection establishment, proxy handshake: No route to host",
     );
+    fault("/x", {
+      status: 596,
+      reason: "Errors during TLS negotiation, request sent: certificate verify failed",
+    });
+    const e596 = await failure(createProxmoxClient(ep()).get("/x", signal));
+    expect(e596.transient).toBe(true);
+    expect(e596.message).toContain("HTTP 596 Errors during TLS negotiation");
   });
   test("HTML page and non-JSON body on 200", async () => {
     fault("/x", {
