@@ -146,6 +146,8 @@ export function createNetboxClient(opts: NetboxClientOptions): NetboxClient {
       } catch (e) {
         if (input.signal.aborted) throw input.signal.reason ?? e;
         const timedOut = timeout.aborted;
+        // A write that timed out may have been committed: do not send it again (the next cycle re-reads).
+        const retry = !(timedOut && input.method !== "GET");
         last = new PipamError(
           timedOut ? "timeout" : "unavailable",
           timedOut
@@ -154,6 +156,7 @@ export function createNetboxClient(opts: NetboxClientOptions): NetboxClient {
           { transient: true, cause: e },
         );
         log.warn("netbox request failed", { request: kind, attempt, error: errorMessage(e) });
+        if (!retry) break;
       }
     }
     throw last;
