@@ -70,8 +70,9 @@ export class RaftLog {
     const first = storage.firstIndex();
     const last = storage.lastIndex();
     this.unstable = new Unstable(last + 1);
-    this.committed = first - 1;
-    this.applied = first - 1;
+    // the state machine restarts from the snapshot
+    this.committed = Math.max(first - 1, storage.snapshot().meta.index);
+    this.applied = this.committed;
   }
 
   firstIndex(): number {

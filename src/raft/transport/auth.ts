@@ -14,7 +14,8 @@ export function bearerInterceptor(secret: string): Interceptor {
 }
 
 export function checkBearer(header: string | null, secret: string | undefined, what: string): void {
-  if (!secret) throw new ConnectError(`${what}: no credential configured on this node`, Code.PermissionDenied);
+  if (!secret)
+    throw new ConnectError(`${what}: no credential configured on this node`, Code.PermissionDenied);
   const m = /^Bearer (.+)$/.exec(header ?? "");
   const given = Buffer.from(m?.[1] ?? "");
   const want = Buffer.from(secret);

@@ -1,10 +1,6 @@
 /** Core Raft messages ↔ protobuf (pipam.v1.RaftMessage). uint64 fields are bigint on the wire side. */
 import { create } from "@bufbuild/protobuf";
-import {
-  EntryType as PbEntryType,
-  type RaftMessage,
-  RaftMessageSchema,
-} from "../../gen/pipam/v1/raft_pb.ts";
+import { EntryType as PbEntryType, type RaftMessage, RaftMessageSchema } from "../../gen/pipam/v1/raft_pb.ts";
 import type { Entry, Message, MessageType } from "../core/index.ts";
 
 const TYPES: readonly MessageType[] = [

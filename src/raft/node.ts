@@ -1,0 +1,279 @@
+/**
+ * The driver loop of etcd's README, around the pure core: a timer ticks; every event (tick,
+ * peer messages, proposal) runs `process()`: while the core has a Ready — persist (synchronously,
+ * fsynced by the storage) → send → apply committed entries (and snapshots) → advance. Proposals
+ * resolve when their entry is applied here, or reject when another entry lands at their index.
+ *
+ * Entries: the node reserves the first byte of normal entries. 0x01 + JSON = membership URL
+ * record (handled here), 0x00 + bytes = opaque no-op (benchmarks), anything else goes to the FSM.
+ */
+import type { Logger } from "../log/logger.ts";
+import {
+  type ConfChange,
+  createRawNode,
+  decodeConfChange,
+  type Entry,
+  type LogStorage,
+  type Message,
+  type RawNode,
+  type Ready,
+  type Status,
+} from "./core/index.ts";
+
+export interface Fsm {
+  apply(entry: Entry): void;
+  snapshot(): Uint8Array;
+  restore(data: Uint8Array): void;
+}
+
+export interface Sender {
+  setPeer(id: number, url: string): void;
+  removePeer(id: number): void;
+  send(msgs: Message[]): void;
+}
+
+export interface RaftNodeOptions {
+  id: number;
+  storage: LogStorage;
+  fsm: Fsm;
+  sender: Sender;
+  /** Static peers (config): id → URL, including this node. */
+  peers: Map<number, string>;
+  tickMs: number;
+  electionTick?: number;
+  heartbeatTick?: number;
+  rand: () => number;
+  logger: Logger;
+  /** Take an FSM snapshot every this many applied entries (default 1000), keep this many before it. */
+  snapshotEvery?: number;
+  keepEntries?: number;
+}
+
+export interface Proposed {
+  index: number;
+  term: number;
+}
+
+export interface RaftNode {
+  start(): void;
+  stop(): void;
+  step(msgs: Message[]): void;
+  /** Resolves once the entry is applied on this node. Throws NotLeaderError on a follower. */
+  propose(data: Uint8Array, signal?: AbortSignal): Promise<Proposed>;
+  proposeConfChange(cc: ConfChange, url?: string, signal?: AbortSignal): Promise<Proposed>;
+  transferLeadership(to: number): void;
+  reportSnapshot(to: number, ok: boolean): void;
+  status(): Status;
+  isLeader(): boolean;
+  /** Leader that heard from a quorum within the last election timeout (safe to write to providers). */
+  hasLease(): boolean;
+  leader(): number;
+  memberUrls(): Map<number, string>;
+  /** Ticks since this node last heard from each peer (leader's view). */
+  onRoleChange(fn: (role: string, leader: number) => void): void;
+}
+
+const TAG_NOOP = 0x00;
+const TAG_MEMBER = 0x01;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export function opaqueEntry(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(payload.length + 1);
+  out[0] = TAG_NOOP;
+  out.set(payload, 1);
+  return out;
+}
+
+interface Waiter {
+  term: number;
+  resolve: (p: Proposed) => void;
+  reject: (e: Error) => void;
+}
+
+export function createRaftNode(o: RaftNodeOptions): RaftNode {
+  const log = o.logger.child({ raft: o.id });
+  const storage = o.storage;
+  const members = new Map(o.peers);
+  // Restore the FSM from the snapshot; the core re-delivers committed entries after it.
+  const snap = storage.snapshot();
+  if (snap.meta.index > 0) restoreSnapshot(snap.data);
+  const rn: RawNode = createRawNode({
+    id: o.id,
+    storage,
+    electionTick: o.electionTick ?? 10,
+    heartbeatTick: o.heartbeatTick ?? 1,
+    rand: o.rand,
+    preVote: true,
+    checkQuorum: true,
+    maxSizePerMsg: 1024 * 1024,
+    maxInflightMsgs: 256,
+    applied: snap.meta.index,
+  });
+  for (const [id, url] of members) if (id !== o.id) o.sender.setPeer(id, url);
+  const waiters = new Map<number, Waiter>();
+  const roleFns: ((role: string, leader: number) => void)[] = [];
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let applied = snap.meta.index;
+  let lastSnapshot = snap.meta.index;
+  const snapshotEvery = o.snapshotEvery ?? 1000;
+  const keep = o.keepEntries ?? 500;
+  let processing = false;
+
+  function restoreSnapshot(data: Uint8Array) {
+    const text = dec.decode(data);
+    const parsed = JSON.parse(text) as { members: [number, string][]; fsm: string };
+    members.clear();
+    for (const [id, url] of parsed.members) members.set(id, url);
+    o.fsm.restore(enc.encode(parsed.fsm));
+  }
+
+  function makeSnapshotData(): Uint8Array {
+    return enc.encode(JSON.stringify({ members: [...members], fsm: dec.decode(o.fsm.snapshot()) }));
+  }
+
+  function applyEntry(e: Entry) {
+    if (e.type === "conf-change") {
+      const cc = decodeConfChange(e.data);
+      if (cc.type === "remove") {
+        members.delete(cc.node);
+        o.sender.removePeer(cc.node);
+      } else {
+        const url = members.get(cc.node);
+        if (url && cc.node !== o.id) o.sender.setPeer(cc.node, url);
+      }
+      log.info("membership changed", { change: cc.type, node: cc.node, voters: cc.confState.voters });
+    } else if (e.data.length > 0) {
+      const tag = e.data[0];
+      if (tag === TAG_MEMBER) {
+        const m = JSON.parse(dec.decode(e.data.subarray(1))) as { id: number; url: string };
+        members.set(m.id, m.url);
+        if (m.id !== o.id) o.sender.setPeer(m.id, m.url);
+      } else if (tag !== TAG_NOOP) {
+        o.fsm.apply(e);
+      }
+    }
+    const w = waiters.get(e.index);
+    if (w) {
+      waiters.delete(e.index);
+      if (w.term === e.term) w.resolve({ index: e.index, term: e.term });
+      else w.reject(new Error("proposal lost: leadership changed before it committed"));
+    }
+  }
+
+  function handle(rd: Ready) {
+    if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
+      storage.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
+    }
+    if (rd.messages.length > 0) o.sender.send(rd.messages);
+    if (rd.snapshot) {
+      restoreSnapshot(rd.snapshot.data);
+      applied = rd.snapshot.meta.index;
+      lastSnapshot = applied;
+      for (const [id, url] of members) if (id !== o.id) o.sender.setPeer(id, url);
+    }
+    for (const e of rd.committedEntries) {
+      applyEntry(e);
+      applied = e.index;
+    }
+    if (rd.softState) {
+      log.info("raft role", { role: rd.softState.role, leader: rd.softState.leader, term: rn.status().term });
+      for (const fn of roleFns) fn(rd.softState.role, rd.softState.leader);
+    }
+    rn.advance(rd);
+    if (applied - lastSnapshot >= snapshotEvery) {
+      storage.createSnapshot(applied, rn.appliedConfState(), makeSnapshotData());
+      lastSnapshot = applied;
+      const upTo = applied - keep;
+      if (upTo > storage.firstIndex()) storage.compact(upTo);
+    }
+  }
+
+  function process() {
+    if (processing) return;
+    processing = true;
+    try {
+      let guard = 0;
+      while (rn.hasReady() && guard++ < 1000) handle(rn.ready());
+    } catch (err) {
+      log.error("raft ready loop failed; stopping the node", { error: String(err) });
+      stop();
+      throw err;
+    } finally {
+      processing = false;
+    }
+  }
+
+  function wait(res: ReturnType<RawNode["propose"]>, signal?: AbortSignal): Promise<Proposed> {
+    if (!res.ok) return Promise.reject(res.error);
+    const p = new Promise<Proposed>((resolve, reject) => {
+      waiters.set(res.index, { term: res.term, resolve, reject });
+      signal?.addEventListener(
+        "abort",
+        () => {
+          waiters.delete(res.index);
+          reject(signal.reason ?? new Error("aborted"));
+        },
+        { once: true },
+      );
+    });
+    process();
+    return p;
+  }
+
+  function stop() {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    for (const w of waiters.values()) w.reject(new Error("raft node stopped"));
+    waiters.clear();
+  }
+
+  return {
+    start() {
+      if (timer) return;
+      timer = setInterval(() => {
+        rn.tick();
+        process();
+      }, o.tickMs);
+      process();
+    },
+    stop,
+    step(msgs) {
+      for (const m of msgs) {
+        if (m.to !== o.id) continue;
+        rn.step(m);
+      }
+      process();
+    },
+    propose(data, signal) {
+      return wait(rn.propose(data), signal);
+    },
+    async proposeConfChange(cc, url, signal) {
+      if (url && cc.type !== "remove") {
+        const body = enc.encode(JSON.stringify({ id: cc.node, url }));
+        const rec = new Uint8Array(body.length + 1);
+        rec[0] = TAG_MEMBER;
+        rec.set(body, 1);
+        await wait(rn.propose(rec), signal);
+      }
+      return wait(rn.proposeConfChange(cc), signal);
+    },
+    transferLeadership(to) {
+      const err = rn.transferLeadership(to);
+      process();
+      if (err) throw err;
+    },
+    reportSnapshot(to, ok) {
+      rn.reportSnapshot(to, ok);
+      process();
+    },
+    status: () => rn.status(),
+    isLeader: () => rn.status().role === "leader",
+    hasLease: () => rn.hasQuorumLease(),
+    leader: () => rn.status().leader,
+    memberUrls: () => new Map(members),
+    onRoleChange(fn) {
+      roleFns.push(fn);
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Simulator in CI: a few thousand seeds, invariants after every step, liveness after healing.
+ * Reproduce one seed: SEED=123 NODES=3 STEPS=300 bun test src/raft/sim/sim.test.ts
+ * (or bun scripts/raft-soak.ts --seed 123 --nodes 3 --steps 300 --trace). Longer soak: scripts/raft-soak.ts.
+ */
+import { describe, expect, test } from "bun:test";
+import type { SimOptions } from "./sim.ts";
+import { runSim } from "./sim.ts";
+
+function runMany(nodes: number, seeds: number, steps: number, from = 1): void {
+  const failures: string[] = [];
+  for (let seed = from; seed < from + seeds && failures.length === 0; seed++) {
+    const r = runSim({ seed, nodes, steps });
+    if (!r.ok) {
+      failures.push(
+        `seed ${seed}: ${r.violation}\n  repro: SEED=${seed} NODES=${nodes} STEPS=${steps} bun test src/raft/sim/sim.test.ts`,
+      );
+    }
+  }
+  expect(failures).toEqual([]);
+}
+
+const one = process.env.SEED;
+if (one !== undefined) {
+  test(`seed ${one}`, () => {
+    const o: SimOptions = {
+      seed: Number(one),
+      nodes: Number(process.env.NODES ?? 3),
+      steps: Number(process.env.STEPS ?? 300),
+      trace: true,
+    };
+    const r = runSim(o);
+    if (!r.ok) console.log(r.trace.join("\n"));
+    expect(r.violation).toBeUndefined();
+  });
+} else {
+  describe("raft simulator", () => {
+    test("3 nodes: 1200 seeds × 300 steps", () => runMany(3, 1200, 300), 120_000);
+    test("5 nodes: 800 seeds × 300 steps", () => runMany(5, 800, 300), 120_000);
+
+    test("a fault-free run commits every proposal", () => {
+      const r = runSim({ seed: 7, nodes: 3, steps: 400, faults: false });
+      expect(r.violation).toBeUndefined();
+      expect(r.stats.acked).toBeGreaterThan(20);
+      expect(r.stats.crashes).toBe(0);
+    });
+
+    test("the checks bite: granting votes without the up-to-date check is caught", () => {
+      let caught: string | undefined;
+      for (let seed = 1; seed <= 400 && !caught; seed++) {
+        for (const nodes of [3, 5]) {
+          const r = runSim({ seed, nodes, steps: 500, unsafe: { skipUpToDateCheck: true } });
+          if (!r.ok) {
+            caught = r.violation;
+            break;
+          }
+        }
+      }
+      expect(caught).toMatch(/leader completeness|state machine safety|log matching|election safety|lost/);
+    }, 60_000);
+
+    test("a failing run names a one-line reproduction", () => {
+      const r = runSim({ seed: 16, nodes: 5, steps: 500, unsafe: { skipUpToDateCheck: true } });
+      expect(r.ok).toBe(false);
+      expect(r.repro).toBe(
+        'bun scripts/raft-soak.ts --seed 16 --nodes 5 --steps 500 --trace (unsafe {"skipUpToDateCheck":true})',
+      );
+    });
+  });
+}
