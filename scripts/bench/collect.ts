@@ -98,6 +98,9 @@ async function simCpuMs(): Promise<number> {
 }
 
 async function cycle(label: string) {
+  // The daemon waits collect_interval (30 s) between cycles; let this process settle the same way.
+  Bun.gc(true);
+  await Bun.sleep(200);
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
