@@ -108,6 +108,22 @@ describe("netbox double", () => {
     expect(nb.rejected.length).toBe(4);
   });
 
+  test("a primary IP may move between the VM's own interfaces, not to another VM", async () => {
+    const w = world();
+    const eth1 = nb.seed("iface", { name: "eth1", virtual_machine: w.vm.id });
+    const other = nb.seed("vm", { name: "other", cluster: w.cl.id });
+    const oIf = nb.seed("iface", { name: "eth0", virtual_machine: other.id });
+    const move = (ifaceId: number) =>
+      call("PATCH", "/api/ipam/ip-addresses/", [
+        { id: w.ip.id, assigned_object_type: "virtualization.vminterface", assigned_object_id: ifaceId },
+      ]);
+    expect((await move(eth1.id)).status).toBe(200);
+    const refused = await move(oIf.id);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("Cannot reassign IP address");
+    expect(nb.store.get("ip", w.ip.id)?.assigned_object_id).toBe(eth1.id);
+  });
+
   test("bulk writes are atomic; bulk PATCH/DELETE need ids; protected deletes answer 409", async () => {
     const w = world();
     const res = await call("POST", "/api/virtualization/virtual-machines/", [

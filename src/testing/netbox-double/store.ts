@@ -285,13 +285,14 @@ export function createStore(): Store {
             throw err("address", `Cannot assign broadcast address (${p.ip.toString()}) to an interface.`);
           }
         }
-        if (base && base.assigned_object_id !== r.assigned_object_id) {
-          const primaryOf = [...maps.vm.values()].find(
-            (v) => v.primary_ip4 === r.id || v.primary_ip6 === r.id,
-          );
-          if (primaryOf) {
+        if (base && group("vm", `pip:${r.id}`).size > 0) {
+          const parentOf = (x: Rec) =>
+            x.assigned_object_type === IFACE_TYPE
+              ? maps.iface.get(x.assigned_object_id as number)?.virtual_machine
+              : undefined;
+          if (parentOf(base) !== parentOf(r)) {
             throw err(
-              "assigned_object",
+              "non_field_errors",
               "Cannot reassign IP address while it is designated as the primary IP for the parent object",
             );
           }
