@@ -194,6 +194,29 @@ describe("status page in Chromium", () => {
     expect(problems).toEqual([]);
   });
 
+  test("live refresh pauses while the tab is hidden and resumes when shown", async () => {
+    const polls: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (r.url().includes("/fragment/")) polls.push(r.url());
+    };
+    page.on("request", onRequest);
+    try {
+      await page.evaluate(() =>
+        Object.defineProperty(document, "hidden", { value: true, configurable: true }),
+      );
+      await page.waitForTimeout(300); // a request already on its way may still go out
+      polls.length = 0;
+      await page.waitForTimeout(3000);
+      expect(polls).toEqual([]);
+      await page.evaluate(() =>
+        Object.defineProperty(document, "hidden", { value: false, configurable: true }),
+      );
+      await page.waitForRequest((r) => r.url().includes("/fragment/"), { timeout: 5000 });
+    } finally {
+      page.off("request", onRequest);
+    }
+  }, 30_000);
+
   test("when the server goes away the live indicator says so (no reload, page kept)", async () => {
     await page.setViewportSize({ width: 1440, height: 1000 });
     expect(await page.locator(".live-text").textContent()).toBe("live");

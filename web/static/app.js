@@ -8,6 +8,11 @@
     const label = live.querySelector(".live-text");
     if (label) label.textContent = text;
   };
+  // Live refresh pauses while the tab is hidden (the next poll after it is shown catches up).
+  document.addEventListener("htmx:beforeRequest", (e) => {
+    const id = e.detail?.elt?.id;
+    if (document.hidden && (id === "overview" || id === "guests")) e.preventDefault();
+  });
   document.addEventListener("htmx:sendError", () => show(false, "offline, retrying"));
   document.addEventListener("htmx:responseError", (e) => {
     const status = e.detail?.xhr?.status ?? 0;
