@@ -12,7 +12,7 @@
  */
 import ipaddr from "ipaddr.js";
 import type { IpamDesired, IpamInterface, IpamIp, IpamMac, IpamVm, NbVmStatus } from "./ipam-types.ts";
-import type { Conflict, Guest, GuestKey, Inventory } from "./model.ts";
+import type { Conflict, Guest, GuestKey, Inventory, RRset } from "./model.ts";
 import { guestKey } from "./model.ts";
 
 export interface IpamDeriveOptions {
@@ -158,6 +158,23 @@ export function deriveIpam(inv: Inventory, opts: IpamDeriveOptions = {}): IpamDe
     conflicts,
     complete: inv.complete,
   };
+}
+
+/**
+ * IP → FQDN from the DNS side's desired A/AAAA rrsets (the `dnsNames` input of deriveIpam). An IP
+ * with several names gets the alphabetically first one, so the choice is stable.
+ */
+export function dnsNamesFromRRsets(rrsets: readonly RRset[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of rrsets) {
+    if (r.type !== "A" && r.type !== "AAAA") continue;
+    const name = r.name.toLowerCase().replace(/\.$/, "");
+    for (const ip of r.records) {
+      const prev = out.get(ip);
+      if (prev === undefined || name < prev) out.set(ip, name);
+    }
+  }
+  return out;
 }
 
 function vmName(g: Guest): string {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { addressCidr, deriveIpam, vmStatus } from "./ipam-derive.ts";
+import { addressCidr, deriveIpam, dnsNamesFromRRsets, vmStatus } from "./ipam-derive.ts";
 import { planIpam } from "./ipam-plan.ts";
 import type { IpamCurrent, IpamPlanOptions } from "./ipam-types.ts";
 import { ipamChangeCount, keyFromDescription, vmDescription } from "./ipam-types.ts";
@@ -108,6 +108,26 @@ describe("deriveIpam", () => {
     expect(d.conflicts.map((c) => [c.kind, c.subject, c.losers[0]])).toEqual([
       ["fqdn", "X", "pve/3"],
       ["ip", "10.0.0.8", "pve/4"],
+    ]);
+  });
+  test("dns names from A/AAAA rrsets: stable first name per IP, PTR ignored", () => {
+    const rr = (name: string, type: "A" | "AAAA" | "PTR", records: string[]) => ({
+      zone: "z.",
+      name,
+      type,
+      ttl: 60,
+      records,
+    });
+    const m = dnsNamesFromRRsets([
+      rr("web.z.", "A", ["10.0.0.1"]),
+      rr("alias.z.", "A", ["10.0.0.1", "10.0.0.2"]),
+      rr("web.z.", "AAAA", ["2001:db8::1"]),
+      rr("1.0.0.10.in-addr.arpa.", "PTR", ["other.z."]),
+    ]);
+    expect([...m.entries()].sort()).toEqual([
+      ["10.0.0.1", "alias.z"],
+      ["10.0.0.2", "alias.z"],
+      ["2001:db8::1", "web.z"],
     ]);
   });
   test("identity marker round-trips", () => {
