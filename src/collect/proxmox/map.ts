@@ -64,7 +64,7 @@ export function buildGuest(cluster: string, e: ResourceEntry, d: GuestDetails | 
     node: e.node,
     vmid: e.vmid,
     type: e.type,
-    name: e.name ?? d?.name ?? "",
+    name: e.name || d?.name || "",
     status: e.status,
     template: e.template,
     tags: e.tags.length > 0 || e.name !== undefined ? e.tags : (d?.tags ?? []),
