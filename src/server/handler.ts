@@ -8,22 +8,22 @@ import type { Logger } from "../log/logger.ts";
 import { loadAssets } from "./assets.ts";
 import { createTokenCheck } from "./auth.ts";
 import type { Metrics } from "./metrics.ts";
+import { readyz } from "./readyz.ts";
 import { createRenderer, type TemplateName } from "./render.ts";
-import { guestState, type StatusSource, type SyncState } from "./status.ts";
+import { html, respond, text } from "./respond.ts";
+import type { StatusSource } from "./status.ts";
+import { FILTER_LABELS, helpers } from "./template-helpers.ts";
 import {
-  ago,
-  duration,
-  type GuestQuery,
   guestQueryString,
   PAGE_SIZE,
   pageGuests,
-  pageLinks,
   parseGuestQuery,
   STATE_FILTERS,
   safeHttpUrl,
-  scrubSecrets,
   summarize,
 } from "./view.ts";
+
+export { CONTENT_SECURITY_POLICY } from "./respond.ts";
 
 export type RpcHandler = (req: Request) => Promise<Response>;
 export type FetchHandler = (req: Request) => Promise<Response>;
@@ -45,98 +45,6 @@ export interface FetchHandlerOptions {
   readyTimeoutMs?: number;
   /** Guests per page (default 100). */
   pageSize?: number;
-}
-
-/** `default-src 'self'`, no inline script or style, no framing, no plugins. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
-
-const SECURITY_HEADERS: Record<string, string> = {
-  "content-security-policy": CONTENT_SECURITY_POLICY,
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "x-frame-options": "DENY",
-  "cross-origin-opener-policy": "same-origin",
-};
-
-const STATE_LABELS: Record<SyncState, string> = {
-  "in-sync": "in sync",
-  pending: "pending",
-  failed: "failed",
-  conflict: "conflict",
-};
-
-const FILTER_LABELS: Record<(typeof STATE_FILTERS)[number], string> = {
-  all: "All states",
-  problems: "Needs attention",
-  failed: "Failed",
-  pending: "Pending",
-  conflict: "Conflict",
-  "in-sync": "In sync",
-};
-
-const helpers = {
-  ago,
-  duration,
-  guestState,
-  pageLinks,
-  scrub: scrubSecrets,
-  qs: (q: GuestQuery, page: number) => guestQueryString(q, page),
-  stateLabel: (s: SyncState) => STATE_LABELS[s] ?? s,
-  num: (n: number) => n.toLocaleString("en-US"),
-  iso: (ms: number) => new Date(ms).toISOString(),
-  clock: (ms: number) => new Date(ms).toISOString().slice(11, 19),
-};
-
-function respond(body: BodyInit | null, status: number, headers: Record<string, string>): Response {
-  return new Response(body, { status, headers: { ...SECURITY_HEADERS, ...headers } });
-}
-
-function text(body: string, status = 200, extra: Record<string, string> = {}): Response {
-  return respond(body, status, {
-    "content-type": "text/plain; charset=utf-8",
-    "cache-control": "no-store",
-    ...extra,
-  });
-}
-
-function html(body: BodyInit, status = 200, extra: Record<string, string> = {}): Response {
-  return respond(body, status, {
-    "content-type": "text/html; charset=utf-8",
-    "cache-control": "no-store",
-    ...extra,
-  });
-}
-
-async function withTimeout<T>(p: Promise<T> | T, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`readiness checks timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([Promise.resolve(p), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function formatChecks(checks: HealthCheck[]): string {
-  return checks
-    .map((c) => {
-      const hint = !c.ok && c.hint ? ` (hint: ${c.hint})` : "";
-      return `${c.ok ? "✓" : "✗"} ${c.name}: ${scrubSecrets(c.detail)}${hint}`;
-    })
-    .join("\n");
 }
 
 export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
@@ -194,32 +102,6 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
     return html(body, status, { ...extra, vary: "accept-encoding" });
   }
 
-  async function readyz(req: Request, authorised: boolean): Promise<Response> {
-    let checks: HealthCheck[];
-    try {
-      checks = await withTimeout(opts.ready(), opts.readyTimeoutMs ?? 5000);
-    } catch (err) {
-      checks = [
-        { name: "readiness checks", ok: false, detail: err instanceof Error ? err.message : String(err) },
-      ];
-    }
-    const ok = checks.length > 0 && checks.every((c) => c.ok);
-    const status = ok ? 200 : 503;
-    if (!authorised) return text(ok ? "ready\n" : "not ready\n", status);
-    const url = new URL(req.url);
-    if (
-      url.searchParams.get("format") === "json" ||
-      req.headers.get("accept")?.includes("application/json")
-    ) {
-      const body = checks.map((c) => ({ ...c, detail: scrubSecrets(c.detail) }));
-      return respond(JSON.stringify({ ready: ok, checks: body }), status, {
-        "content-type": "application/json",
-        "cache-control": "no-store",
-      });
-    }
-    return text(`${ok ? "ready" : "not ready"}\n${formatChecks(checks)}\n`, status);
-  }
-
   async function route(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname;
@@ -243,7 +125,7 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
     }
     const auth = tokens.check(req, url);
     const authorised = auth !== "denied";
-    if (path === "/readyz") return readyz(req, authorised);
+    if (path === "/readyz") return readyz(req, authorised, opts.ready, opts.readyTimeoutMs ?? 5000);
     if (auth === "query") {
       url.searchParams.delete("token");
       return respond(null, 303, {
