@@ -136,55 +136,58 @@ export function createProxmoxClient(ep: ProxmoxEndpoint, deps: { clock?: Clock }
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
     calls++;
+    let res: Response;
+    let bytes: Uint8Array;
     try {
-      const res = await fetch(`${base}${path}`, {
+      res = await fetch(`${base}${path}`, {
         headers: { Authorization: auth, Accept: "application/json" },
         signal: ac.signal,
         redirect: "error",
         tls: tlsOptions,
       } as RequestInit);
-      const bytes = await readBody(res, opts.maxBytes ?? DEFAULT_MAX_BYTES, what);
-      if (res.status < 200 || res.status > 299) {
-        let body = "";
-        try {
-          body = decodeText(bytes, what);
-        } catch {
-          // an undecodable error body: the reason phrase is used instead
-        }
-        throw httpError(what, path, res.status, res.statusText, body);
-      }
-      return parseEnvelope(decodeText(bytes, what), res.headers.get("content-type"), what);
+      bytes = await readBody(res, opts.maxBytes ?? DEFAULT_MAX_BYTES, what);
     } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      if (err instanceof PipamError) throw err;
-      if (timedOut) {
-        throw new PipamError("timeout", `${what}: no complete answer within ${ep.timeoutMs} ms`, {
-          transient: true,
-          cause: err,
-        });
-      }
-      const cause = (err as { cause?: unknown }).cause;
-      if (cause instanceof PipamError) throw cause;
-      if (isTlsError(err)) {
-        throw new PipamError(
-          "rejected",
-          `${what}: TLS certificate not trusted (${errorMessage(err)}): set ca_file to the cluster CA (/etc/pve/pve-root-ca.pem), pin its fingerprint, or set insecure = true`,
-          { cause: err },
-        );
-      }
-      throw new PipamError(
-        "unavailable",
-        `${what}: cannot connect to ${baseUrl.host}: ${errorMessage(err)}`,
-        {
-          transient: true,
-          cause: err,
-        },
-      );
+      throw transportError(err, signal, what, timedOut);
     } finally {
+      // The server's part is done once the body is in: free the node's slot before parsing.
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
       release();
     }
+    if (res.status < 200 || res.status > 299) {
+      let body = "";
+      try {
+        body = decodeText(bytes, what);
+      } catch {
+        // an undecodable error body: the reason phrase is used instead
+      }
+      throw httpError(what, path, res.status, res.statusText, body);
+    }
+    return parseEnvelope(decodeText(bytes, what), res.headers.get("content-type"), what);
+  }
+
+  function transportError(err: unknown, signal: AbortSignal, what: string, timedOut: boolean): unknown {
+    if (signal.aborted) return signal.reason;
+    if (err instanceof PipamError) return err;
+    if (timedOut) {
+      return new PipamError("timeout", `${what}: no complete answer within ${ep.timeoutMs} ms`, {
+        transient: true,
+        cause: err,
+      });
+    }
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof PipamError) return cause;
+    if (isTlsError(err)) {
+      return new PipamError(
+        "rejected",
+        `${what}: TLS certificate not trusted (${errorMessage(err)}): set ca_file to the cluster CA (/etc/pve/pve-root-ca.pem), pin its fingerprint, or set insecure = true`,
+        { cause: err },
+      );
+    }
+    return new PipamError("unavailable", `${what}: cannot connect to ${baseUrl.host}: ${errorMessage(err)}`, {
+      transient: true,
+      cause: err,
+    });
   }
 
   return {
