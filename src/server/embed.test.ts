@@ -1,5 +1,5 @@
 /**
- * Compiles src/server/embed-check.ts with `bun build --compile` and checks that the binary serves
+ * Compiles src/server/embed-check.ts with `bun build --compile` (the flags of scripts/build.sh) and checks that the binary serves
  * the embedded htmx, CSS and templates from a directory with no web/ or node_modules/ in it.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
