@@ -21,6 +21,8 @@ beforeAll(async () => {
       "build",
       "--compile",
       "--minify",
+      "--bytecode",
+      "--format=esm",
       join(root, "src/server/embed-check.ts"),
       "--outfile",
       bin,
