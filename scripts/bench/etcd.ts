@@ -116,8 +116,15 @@ async function healthy(m: Member): Promise<boolean> {
 }
 
 async function waitHealthy(ms: readonly Member[], timeoutMs = 30_000): Promise<void> {
-  const ok = await until(async () => ((await Promise.all(ms.map(healthy))).every(Boolean) ? true : undefined), timeoutMs, 50);
-  if (!ok) throw new Error(`etcd not healthy after ${timeoutMs} ms: ${ms.map((m) => m.client).join(", ")} (logs in ${work})`);
+  const ok = await until(
+    async () => ((await Promise.all(ms.map(healthy))).every(Boolean) ? true : undefined),
+    timeoutMs,
+    50,
+  );
+  if (!ok)
+    throw new Error(
+      `etcd not healthy after ${timeoutMs} ms: ${ms.map((m) => m.client).join(", ")} (logs in ${work})`,
+    );
 }
 
 /** The leader, from POST /v3/maintenance/status (uint64 ids come back as strings). */

@@ -188,8 +188,22 @@ export function rssMiB(pid: number): { rss: number; hwm: number } {
  * `dig` for several names at once: one process, `+noall +answer`; returns name → answers
  * (lowercase names without the trailing dot).
  */
-export async function digMany(dnsPort: number, names: readonly string[], type = "A"): Promise<Map<string, string[]>> {
-  const args = ["dig", "@127.0.0.1", "-p", String(dnsPort), "+norec", "+noall", "+answer", "+time=1", "+tries=1"];
+export async function digMany(
+  dnsPort: number,
+  names: readonly string[],
+  type = "A",
+): Promise<Map<string, string[]>> {
+  const args = [
+    "dig",
+    "@127.0.0.1",
+    "-p",
+    String(dnsPort),
+    "+norec",
+    "+noall",
+    "+answer",
+    "+time=1",
+    "+tries=1",
+  ];
   for (const n of names) args.push(n, type);
   const p = Bun.spawn(args, { stdout: "pipe", stderr: "ignore" });
   const [out] = await Promise.all([new Response(p.stdout).text(), p.exited]);
