@@ -1,0 +1,82 @@
+/**
+ * Opens (creating if absent) the node's SQLite database: WAL, synchronous=FULL, integrity check,
+ * embedded drizzle migrations. A corrupt, truncated or foreign file is refused with
+ * PipamError("storage"), never replaced by an empty database.
+ */
+import { Database } from "bun:sqlite";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { errorMessage, PipamError } from "../lib/errors.ts";
+import * as schema from "./schema.ts";
+
+export type PipamDb = BunSQLiteDatabase<typeof schema>;
+
+export interface RaftDb {
+  readonly path: string;
+  readonly sqlite: Database;
+  readonly db: PipamDb;
+  close(): void;
+}
+
+/** In the compiled binary the migrations are the `--asset ./src/db/drizzle` folder at /$bunfs/root/drizzle. */
+export function migrationsFolder(): string {
+  const dir = import.meta.dir;
+  if (dir.startsWith("/$bunfs") || dir.startsWith("B:/~BUN") || dir.startsWith("B:\\~BUN"))
+    return "/$bunfs/root/drizzle";
+  return join(dir, "drizzle");
+}
+
+export interface OpenOptions {
+  /** synchronous mode; FULL (default) is what Raft needs */
+  synchronous?: "FULL" | "NORMAL";
+  /** skip PRAGMA quick_check (benchmarks on fresh files) */
+  skipIntegrityCheck?: boolean;
+}
+
+export function openRaftDb(path: string, opts: OpenOptions = {}): RaftDb {
+  const where = `raft database ${path}`;
+  let existed = false;
+  if (path !== ":memory:" && existsSync(path)) {
+    existed = true;
+    const st = statSync(path);
+    if (!st.isFile()) throw new PipamError("storage", `${where}: not a regular file`);
+    if (st.size === 0) {
+      throw new PipamError(
+        "storage",
+        `${where}: the file exists but is empty (truncated?); refusing to start with an empty log — restore it or remove it to rejoin as a new member`,
+      );
+    }
+  }
+  let sqlite: Database | undefined;
+  try {
+    sqlite = new Database(path, { create: true, strict: true });
+    sqlite.exec("PRAGMA busy_timeout = 5000");
+    sqlite.exec("PRAGMA journal_mode = WAL");
+    sqlite.exec(`PRAGMA synchronous = ${opts.synchronous ?? "FULL"}`);
+    if (existed && !opts.skipIntegrityCheck) {
+      const rows = sqlite.query("PRAGMA quick_check").all() as { quick_check: string }[];
+      const bad = rows.map((r) => r.quick_check).filter((r) => r !== "ok");
+      if (bad.length > 0) throw new Error(`integrity check failed: ${bad.slice(0, 3).join("; ")}`);
+    }
+  } catch (err) {
+    sqlite?.close();
+    if (err instanceof PipamError) throw err;
+    throw new PipamError(
+      "storage",
+      `${where} is unreadable or corrupt (${errorMessage(err)}); refusing to start — restore it from a backup or remove it to rejoin as a new member`,
+      { cause: err },
+    );
+  }
+  const db = drizzle(sqlite, { schema });
+  try {
+    migrate(db, { migrationsFolder: migrationsFolder() });
+  } catch (err) {
+    sqlite.close();
+    throw new PipamError("storage", `${where}: migrations failed: ${errorMessage(err)}`, { cause: err });
+  }
+  const s = sqlite;
+  return { path, sqlite: s, db, close: () => s.close() };
+}
