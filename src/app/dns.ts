@@ -28,6 +28,8 @@ export function dnsTarget(config: Config, logger: Logger): DnsTarget | undefined
     ownerId: dns.ownerId,
     zones: dns.zones,
     createZones: dns.createZones,
+    // Without PTR no reverse zone is read or checked; with it, every *.arpa. zone on the server.
+    ...(dns.ptr ? {} : { reverseZones: [] }),
     logger,
   });
   return { provider, rules: dnsRules(config), ownerId: dns.ownerId, policy: dns.policy };

@@ -7,13 +7,13 @@
  */
 import type { Logger } from "../log/logger.ts";
 import {
-  type ReconcileState,
-  type StateDelta,
   applyDelta,
   decodeState,
   emptyState,
   encodeState,
   isEmptyDelta,
+  type ReconcileState,
+  type StateDelta,
 } from "../reconcile/delta.ts";
 import type { StateStore } from "../reconcile/store.ts";
 import type { Entry } from "./core/index.ts";

@@ -19,6 +19,8 @@ export interface LoopOptions {
   cycle(full: boolean, signal: AbortSignal): Promise<boolean>;
   /** Skip cycles while this says no (cluster followers). Default: always yes. */
   active?: () => boolean;
+  /** While inactive, check this often whether the node became active (default 500 ms). */
+  inactivePollMs?: number;
   /** Resolves the current wait early (e.g. an admin "reconcile now"). */
   wake?: (fn: (full: boolean) => void) => void;
 }
@@ -35,7 +37,8 @@ export async function runLoop(opts: LoopOptions, signal: AbortSignal): Promise<v
   });
   while (!signal.aborted) {
     let ok = true;
-    if (opts.active?.() ?? true) {
+    const active = opts.active?.() ?? true;
+    if (active) {
       const now = clock.now();
       const full =
         forceFull ||
@@ -56,8 +59,9 @@ export async function runLoop(opts: LoopOptions, signal: AbortSignal): Promise<v
       lastFull = Number.NEGATIVE_INFINITY;
     }
     failures = ok ? 0 : failures + 1;
-    const wait =
-      failures === 0
+    const wait = !active
+      ? Math.min(opts.intervalMs, opts.inactivePollMs ?? 500)
+      : failures === 0
         ? opts.intervalMs
         : Math.min(opts.intervalMs, backoffMs(failures - 1, 1000, opts.maxBackoffMs ?? 60_000, opts.rand));
     await sleepOrWake(clock, wait, signal, (fn) => {
