@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUN=node_modules/.bin/bun
 ARCH="${ARCH:-amd64}"
-VERSION="$(node -p 'require("./package.json").version')"
+VERSION="${PIPAM_VERSION:-$(node -p 'require("./package.json").version')}"
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 mkdir -p dist
 args=(build --compile --minify --bytecode --format=esm
