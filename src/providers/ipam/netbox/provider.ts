@@ -9,8 +9,15 @@ import type { HealthCheck } from "../../../lib/health.ts";
 import type { Logger } from "../../../log/logger.ts";
 import type { IpamChanges, IpamCurrent, IpamDesired, IpamRef } from "../../../state/ipam-types.ts";
 import { hostOf, ipamChangeCount } from "../../../state/ipam-types.ts";
-import { type ApplyContext, applyIpam, bulk, type IpamApplyResult } from "./apply.ts";
-import { createNetboxClient, type NbListPath, type NbObject, type NetboxClient } from "./client.ts";
+import { type ApplyContext, applyIpam, type IpamApplyResult } from "./apply.ts";
+import { bulk } from "./bulk.ts";
+import {
+  createNetboxClient,
+  type NbListPath,
+  type NbObject,
+  type NbQuery,
+  type NetboxClient,
+} from "./client.ts";
 import { currentFromNetbox } from "./convert.ts";
 
 export interface NetboxProviderOptions {
@@ -48,7 +55,9 @@ export interface NetboxProvider {
   readonly client: NetboxClient;
 }
 
-const EXCLUDE = { exclude: "config_context" };
+/** Only virtual machines carry a (costly) config context. */
+const exclude = (p: NbListPath): NbQuery =>
+  p === "/api/virtualization/virtual-machines/" ? { exclude: "config_context" } : {};
 
 export function createNetboxProvider(opts: NetboxProviderOptions): NetboxProvider {
   const tag = opts.tag ?? "pipam";
@@ -100,12 +109,12 @@ export function createNetboxProvider(opts: NetboxProviderOptions): NetboxProvide
     const cids = Object.values(known.clusterIds);
     const tagged = known.tagId !== undefined;
     const inClusters = (p: NbListPath) =>
-      cids.length > 0 ? client.list(p, { ...EXCLUDE, cluster_id: cids }, signal) : Promise.resolve([]);
+      cids.length > 0 ? client.list(p, { ...exclude(p), cluster_id: cids }, signal) : Promise.resolve([]);
     const taggedElsewhere = (p: NbListPath) =>
       tagged
         ? client.list(
             p,
-            cids.length > 0 ? { ...EXCLUDE, tag, cluster_id__n: cids } : { ...EXCLUDE, tag },
+            cids.length > 0 ? { ...exclude(p), tag, cluster_id__n: cids } : { ...exclude(p), tag },
             signal,
           )
         : Promise.resolve([]);
@@ -280,7 +289,7 @@ export function createNetboxProvider(opts: NetboxProviderOptions): NetboxProvide
         ["/api/virtualization/cluster-types/", "cluster-type"],
       ];
       for (const [path, kind] of order) {
-        const q = kind === "vm" || kind === "interface" ? { ...EXCLUDE, tag } : { tag };
+        const q = { ...exclude(path), tag };
         const objs = (await client.list(path, q, signal)) as { id: number; display?: string }[];
         const done = await bulk(
           objs,
