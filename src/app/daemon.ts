@@ -84,6 +84,24 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
         }
       : { name: "last cycle", ok: false, detail: "no cycle finished yet" },
   ];
+  let wakeFn: ((full: boolean) => void) | undefined;
+  const { adminServiceImpl } = await import("./admin-service.ts");
+  const { AdminService } = await import("../gen/pipam/v1/admin_pb.ts");
+  const { rpcHandlers } = await import("../raft/transport/rpc-handlers.ts");
+  const rpc = rpcHandlers((router) => {
+    router.service(
+      AdminService,
+      adminServiceImpl({
+        mode: "single",
+        nodeId: 0,
+        adminToken: config.raft.adminToken,
+        state: () => store.state(),
+        lastReport: () => lastReport,
+        wake: (full) => wakeFn?.(full),
+        health: async (sig) => (dns ? dns.provider.health(sig) : []),
+      }),
+    );
+  });
   const server = createServer({
     listen: config.server.listen,
     status,
@@ -92,6 +110,7 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
     token: config.server.token,
     logger,
     version: opts.version,
+    rpcHandlers: rpc,
   });
   logger.info("pipam running", {
     mode: "single",
@@ -107,6 +126,9 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
         clock: systemClock,
         rand: Math.random,
         logger,
+        wake: (fn) => {
+          wakeFn = fn;
+        },
         cycle: async (full, sig) => {
           const r = await reconciler.runCycle({ full, dryRun: opts.dryRun }, sig);
           return r.errors.length === 0;
