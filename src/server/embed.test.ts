@@ -1,6 +1,7 @@
 /**
- * Compiles src/server/embed-check.ts with `bun build --compile` (the flags of scripts/build.sh) and checks that the binary serves
- * the embedded htmx, CSS and templates from a directory with no web/ or node_modules/ in it.
+ * Compiles src/server/embed-check.ts with `bun build --compile` (scripts/build.sh's flags) and
+ * checks that the binary serves the embedded htmx, CSS, app.js and templates from a directory
+ * with no web/ or node_modules/ in it.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

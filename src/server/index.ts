@@ -35,6 +35,7 @@ export {
   type GuestView,
   guestState,
   type IpamObjectView,
+  memoize,
   type NodeRole,
   type NodeView,
   type PeerView,

@@ -128,3 +128,22 @@ export function emptySnapshot(nodeId = "local"): StatusSnapshot {
     providers: [],
   };
 }
+
+/**
+ * Memoizes `compute` until one of `deps()` changes identity (`Object.is`). For StatusSource
+ * implementations: build the GuestView list once per cycle, e.g.
+ * `const guests = memoize(() => buildGuests(state, report), () => [store.state(), lastReport]);`
+ * so every 2 s refresh reuses the same objects (sort and search keys are cached per object).
+ */
+export function memoize<T>(compute: () => T, deps: () => readonly unknown[]): () => T {
+  let last: readonly unknown[] | undefined;
+  let value: T;
+  return () => {
+    const now = deps();
+    if (!last || now.length !== last.length || now.some((d, i) => !Object.is(d, last?.[i]))) {
+      value = compute();
+      last = now;
+    }
+    return value;
+  };
+}
