@@ -55,8 +55,8 @@ export interface NetboxDouble {
   /** Stop listening (clients get connection refused) / listen again on the same port. */
   down(): Promise<void>;
   up(): Promise<void>;
-  /** The next n requests get `status` (default 503) without being processed. */
-  failNext(n: number, status?: number): void;
+  /** After `after` requests (default 0), the next n requests get `status` (default 503) unprocessed. */
+  failNext(n: number, status?: number, after?: number): void;
   /** Items of POST/PATCH bodies for which pred returns a message get a 400 (whole request refused). */
   rejectWhen(pred: ((path: string, item: Record<string, unknown>) => string | undefined) | undefined): void;
   stop(): Promise<void>;
@@ -83,6 +83,8 @@ export async function createNetboxDouble(opts: NetboxDoubleOptions = {}): Promis
   const counts = new Map<string, number>();
   let failing = 0;
   let failStatus = 503;
+  /** Requests still to answer normally before `failing` starts. */
+  let failAfter = 0;
   let rejectPred: ((path: string, item: Record<string, unknown>) => string | undefined) | undefined;
   let base = "";
   const { render } = createRender(store, () => base);
@@ -181,7 +183,8 @@ export async function createNetboxDouble(opts: NetboxDoubleOptions = {}): Promis
     const id = detail ? Number(detail[2]) : undefined;
     const key = `${req.method} ${listPath}${detail ? "{id}/" : ""}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
-    if (failing > 0) {
+    if (failing > 0 && failAfter > 0) failAfter--;
+    else if (failing > 0) {
       failing--;
       injected.push({
         method: req.method,
@@ -282,9 +285,10 @@ export async function createNetboxDouble(opts: NetboxDoubleOptions = {}): Promis
       server = Bun.serve({ hostname: "127.0.0.1", port, fetch: handle });
       running = true;
     },
-    failNext(n, status = 503) {
+    failNext(n, status = 503, after = 0) {
       failing = n;
       failStatus = status;
+      failAfter = after;
     },
     rejectWhen(pred) {
       rejectPred = pred;

@@ -257,6 +257,26 @@ describe("NetBox provider through the strict double", () => {
     expect(vms().length).toBe(2);
   });
 
+  test("NetBox going down in the middle of an apply: the next cycles converge", async () => {
+    // 4 reads, then tag, cluster type, cluster, 3 VM chunks, 2 interface chunks; the 13th request
+    // and its 2 retries fail: VMs exist without all their interfaces, MACs, IPs and primaries.
+    const guests = Array.from({ length: 30 }, (_, i) => guest(50 + i, `m${50 + i}`, `10.0.0.${50 + i}`));
+    const p = makeProvider(nb.token, { bulkSize: 10 });
+    nb.failNext(3, 503, 12);
+    const err = await cycle(guests, { p }).catch((e) => e);
+    expect((err as PipamError).transient).toBe(true);
+    expect(vms().length).toBe(30);
+    expect(nb.store.maps.iface.size).toBe(20);
+    expect(nb.store.maps.ip.size).toBe(0);
+    const { result } = await cycle(guests, { p });
+    expect(result.failed).toEqual([]);
+    expect(vms().length).toBe(30);
+    expect(nb.store.maps.ip.size).toBe(60);
+    expect(vms().every((v) => v.primary_ip4 !== null && v.primary_ip6 !== null)).toBe(true);
+    expect((await cycle(guests, { p })).result.writes).toBe(0);
+    expect(nb.rejected).toEqual([]);
+  });
+
   test("503s are retried with backoff", async () => {
     nb.failNext(2, 503);
     const { result } = await cycle(two());
