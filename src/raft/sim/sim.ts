@@ -241,7 +241,7 @@ export function runSim(o: SimOptions): SimResult {
 
   const processReady = (n: SimNode) => {
     const rn = n.rn;
-    if (!rn || !rn.hasReady()) return false;
+    if (!rn?.hasReady()) return false;
     const rd: Ready = rn.ready();
     if (o.trace && process.env.RDBG)
       log(

@@ -1,0 +1,199 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { PipamError } from "../../lib/errors.ts";
+import { createRawNode } from "../core/index.ts";
+import { payload } from "./crash-child.ts";
+import { raftDbSelfTest } from "./self-test.ts";
+import { openSqliteStorage } from "./sqlite-storage.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "pipam-raft-sqlite-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const repo = resolve(import.meta.dir, "../../..");
+
+function expectStorageError(fn: () => unknown, re: RegExp): void {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(PipamError);
+  expect((err as PipamError).code).toBe("storage");
+  expect((err as PipamError).message).toMatch(re);
+}
+
+function filled(path: string, n: number): void {
+  const s = openSqliteStorage(path);
+  s.bootstrap({ voters: [1], learners: [] });
+  for (let i = 1; i <= n; i += 50) {
+    const entries = [];
+    for (let j = i; j < i + 50; j++)
+      entries.push({ index: j, term: 1, type: "normal" as const, data: payload(j, 1) });
+    s.persist({ entries, hardState: { term: 1, vote: 1, commit: i } });
+  }
+  s.raftDb.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  s.close();
+}
+
+describe("opening the raft database", () => {
+  test("a garbage file is refused with a storage error, and left in place", () => {
+    const p = join(dir, "garbage.db");
+    writeFileSync(p, Buffer.alloc(8192, "not a database at all "));
+    expectStorageError(() => openSqliteStorage(p), /garbage\.db is unreadable or corrupt.*refusing to start/);
+    expect(readFileSync(p).subarray(0, 10).toString()).toBe("not a data");
+  });
+
+  test("an empty (truncated to 0) file is refused instead of starting empty", () => {
+    const p = join(dir, "zero.db");
+    writeFileSync(p, "");
+    expectStorageError(() => openSqliteStorage(p), /exists but is empty/);
+  });
+
+  test("a database truncated in the middle is refused", () => {
+    const p = join(dir, "half.db");
+    filled(p, 1000);
+    expect(existsSync(`${p}-wal`) ? readFileSync(`${p}-wal`).byteLength : 0).toBe(0);
+    const size = readFileSync(p).byteLength;
+    truncateSync(p, Math.floor(size / 2));
+    expectStorageError(() => openSqliteStorage(p), /corrupt|malformed|missing|incomplete|holes/);
+  });
+
+  test("WAL and synchronous=FULL are on; the hard state and log survive a reopen", () => {
+    const p = join(dir, "ok.db");
+    filled(p, 200);
+    const s = openSqliteStorage(p);
+    expect(
+      (s.raftDb.sqlite.query("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode,
+    ).toBe("wal");
+    expect((s.raftDb.sqlite.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous).toBe(
+      2,
+    );
+    expect(s.lastIndex()).toBe(200);
+    expect(s.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 151 });
+    s.close();
+  });
+
+  test("raftDbSelfTest runs the migrations on a new file", async () => {
+    const line = await raftDbSelfTest(join(dir, "self.db"));
+    expect(line).toMatch(
+      /^raft db self-test ok: 1 migration\(s\) .*journal_mode=wal, synchronous=2, entries=3$/,
+    );
+    await expect(raftDbSelfTest(join(dir, "self.db"))).rejects.toThrow(/already exists/);
+  });
+});
+
+describe("a RawNode on SQLite", () => {
+  test("restarts with its term, vote, commit and log", () => {
+    const p = join(dir, "node.db");
+    const s = openSqliteStorage(p);
+    s.bootstrap({ voters: [1], learners: [] });
+    const rn = createRawNode({ id: 1, storage: s, rand: () => 0.5 });
+    rn.campaign();
+    const applied: string[] = [];
+    const drain = () => {
+      while (rn.hasReady()) {
+        const rd = rn.ready();
+        s.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
+        for (const e of rd.committedEntries) applied.push(new TextDecoder().decode(e.data));
+        rn.advance(rd);
+      }
+    };
+    drain();
+    for (const x of ["a", "b", "c"]) {
+      const r = rn.propose(new TextEncoder().encode(x));
+      expect(r.ok).toBe(true);
+      drain();
+    }
+    expect(applied).toEqual(["", "a", "b", "c"]);
+    s.close();
+    const s2 = openSqliteStorage(p);
+    const rn2 = createRawNode({ id: 1, storage: s2, rand: () => 0.5 });
+    const st = rn2.status();
+    expect([st.term, st.vote, st.commit, st.lastIndex]).toEqual([1, 1, 4, 4]);
+    const rd = rn2.ready();
+    expect(rd.committedEntries.map((e) => new TextDecoder().decode(e.data))).toEqual(["", "a", "b", "c"]);
+    s2.close();
+  });
+});
+
+describe("kill -9 during heavy appends", () => {
+  test("reopening gives a consistent prefix and the last acknowledged hard state", async () => {
+    const p = join(dir, "crash.db");
+    const child = Bun.spawn([process.execPath, join(import.meta.dir, "crash-child.ts"), p], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const reader = child.stdout.getReader();
+    const dec = new TextDecoder();
+    let buf = "";
+    let lines = 0;
+    let lastAck: [number, number, number] = [0, 0, 0];
+    const deadline = Date.now() + 30_000;
+    while (lines < 300 && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += dec.decode(value);
+      const parts = buf.split("\n");
+      buf = parts.pop() ?? "";
+      for (const l of parts) {
+        const [, a, b, c] = l.split(" ").map(Number);
+        lastAck = [a!, b!, c!];
+        lines++;
+      }
+    }
+    child.kill("SIGKILL");
+    await child.exited;
+    expect(child.signalCode).toBe("SIGKILL");
+    expect(lines).toBeGreaterThanOrEqual(300);
+
+    const s = openSqliteStorage(p);
+    const hs = s.initialState().hardState;
+    const last = s.lastIndex();
+    // everything acknowledged before the kill is there (the child may have written more)
+    expect(hs.term).toBeGreaterThanOrEqual(lastAck[1]);
+    expect(last).toBeGreaterThanOrEqual(hs.commit);
+    if (hs.term === lastAck[1]) expect(last).toBeGreaterThanOrEqual(lastAck[0]);
+    // a consistent prefix: contiguous, non-decreasing terms, intact payloads
+    let prevTerm = 0;
+    for (let lo = s.firstIndex(); lo <= last; lo += 500) {
+      const ents = s.entries(lo, Math.min(last + 1, lo + 500));
+      for (const e of ents) {
+        expect(e.term).toBeGreaterThanOrEqual(prevTerm);
+        prevTerm = e.term;
+        expect(Buffer.from(e.data).equals(Buffer.from(payload(e.index, e.term)))).toBe(true);
+      }
+    }
+    expect(prevTerm).toBe(hs.term);
+    s.close();
+  }, 60_000);
+});
+
+describe("the compiled binary", () => {
+  test("runs the embedded migrations against an empty database", async () => {
+    const out = join(dir, "selftest-bin");
+    const build = Bun.spawnSync(
+      [
+        process.execPath,
+        "build",
+        "--compile",
+        "--asset",
+        "./src/db/drizzle",
+        "src/raft/storage/self-test-main.ts",
+        "--outfile",
+        out,
+      ],
+      { cwd: repo, stdout: "pipe", stderr: "pipe" },
+    );
+    expect(build.stderr.toString()).not.toMatch(/error/i);
+    expect(build.exitCode).toBe(0);
+    const db = join(dir, "compiled.db");
+    const run = Bun.spawnSync([out, db], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    expect(run.stderr.toString()).toBe("");
+    expect(run.stdout.toString()).toMatch(
+      /^raft db self-test ok: 1 migration\(s\) from \/\$bunfs\/root\/drizzle, journal_mode=wal/,
+    );
+    rmSync(out, { force: true });
+  }, 120_000);
+});
