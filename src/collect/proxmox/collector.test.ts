@@ -125,7 +125,12 @@ describe("bad input: clear errors, other guests still collected", () => {
     sim.resetCalls();
     t += 61_000;
     const inv2 = await src.collect(signal);
-    expect(inv2.errors).toEqual([]);
+    // Passing failures are retried after retryMs; a permission error only at the slow refresh pace.
+    expect(inv2.errors.map((e) => e.vmid)).toEqual([102]);
+    expect(sim.calls.config).toBe(7);
+    t += 600_000;
+    const inv3 = await src.collect(signal);
+    expect(inv3.errors).toEqual([]);
     expect(ips(byId(inv2, 200))).toContain("10.9.0.200");
     expect(ips(byId(inv2, 100))).toContain(guests[0]!.nics[0]!.ipv4![0]!.split("/")[0]!);
   });

@@ -118,7 +118,7 @@ function createEndpointCollector(
         readDetails(ctx, cluster, e, k?.details, sameBoot, signal).then((r) => {
           for (const p of r.problems) log.debug("odd guest data", { problem: p });
           details.set(e.vmid, r.details);
-          const ok = r.details.error === undefined;
+          const ok = r.details.error === undefined || r.lasting;
           known.set(e.vmid, {
             entry: e,
             details: r.details,

@@ -18,6 +18,11 @@ import type { ResourceEntry } from "./parse-resources.ts";
 
 export interface DetailsResult {
   details: GuestDetails;
+  /**
+   * The error will not go away by itself soon (permission denied, agent command unsupported or
+   * disabled): retry at the slow refresh pace instead of the quick retry pace.
+   */
+  lasting: boolean;
   /** Problems in the data that did not prevent reading it (for debug logs). */
   problems: string[];
 }
@@ -50,6 +55,7 @@ export async function readDetails(
   signal: AbortSignal,
 ): Promise<DetailsResult> {
   const base = `/nodes/${enc(e.node)}/${e.type}/${e.vmid}`;
+  let lasting = false;
   const keepPrev = (error: string): DetailsResult => ({
     details: {
       nics: prev?.nics ?? [],
@@ -59,12 +65,15 @@ export async function readDetails(
       error,
     },
     problems: [],
+    lasting,
   });
   let cfgData: unknown;
   try {
     cfgData = await ctx.client.get(`${base}/config`, signal, { node: e.node });
   } catch (err) {
-    return keepPrev(failed(err, signal));
+    const msg = failed(err, signal);
+    lasting = isLasting(err);
+    return keepPrev(msg);
   }
   const cfg = parseGuestConfig(e.type, cfgData);
   const problems = cfg.problems.map((p) => `${cluster}/${e.vmid} config: ${p}`);
@@ -81,6 +90,7 @@ export async function readDetails(
         problems.push(...r.problems.map((p) => `${cluster}/${e.vmid}: ${p}`));
       } else {
         error = `proxmox[${cluster}] GET ${path}: ${r.error}`;
+        lasting = /Unsupported|CommandDisabled|CommandNotFound/.test(r.error);
       }
     } catch (err) {
       const msg = failed(err, signal);
@@ -88,6 +98,7 @@ export async function readDetails(
         ctx.noLxcInterfaces.add(e.node); // PVE < 8.1 has no interfaces endpoint: config only
       } else {
         error = msg;
+        lasting = isLasting(err);
       }
     }
   }
@@ -99,5 +110,9 @@ export async function readDetails(
     details.error = error;
     if (prev?.detailsAt !== undefined) details.detailsAt = prev.detailsAt;
   }
-  return { details, problems };
+  return { details, problems, lasting };
+}
+
+function isLasting(err: unknown): boolean {
+  return err instanceof PipamError && (err.code === "forbidden" || err.code === "auth");
 }
