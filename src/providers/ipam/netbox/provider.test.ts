@@ -316,6 +316,36 @@ describe("NetBox provider through the strict double", () => {
     expect(nb.rejected).toEqual([]);
   });
 
+  test("a 400 on one IP: only that IP fails; the VM keeps its other IP as primary; retried next cycle", async () => {
+    nb.rejectWhen((path, item) =>
+      path.endsWith("/ip-addresses/") && item.address === "10.0.0.12/24" ? "Bad IP." : undefined,
+    );
+    const { result } = await cycle(two());
+    expect(result.failed.map((f) => [f.item.kind, f.item.name])).toEqual([["ip", "10.0.0.12/24"]]);
+    expect(result.failed[0]?.error).toContain("Bad IP.");
+    const web2 = vmNamed("web2");
+    expect(web2?.primary_ip4).toBeNull();
+    expect(nb.store.get("ip", web2?.primary_ip6 as number)?.address).toBe("2001:db8::c/64");
+    expect(ipsOf()).toEqual(["10.0.0.11/24", "2001:db8::b/64", "2001:db8::c/64"]);
+    nb.rejectWhen(undefined);
+    const again = await cycle(two());
+    expect(again.result.failed).toEqual([]);
+    expect(nb.store.get("ip", vmNamed("web2")?.primary_ip4 as number)?.address).toBe("10.0.0.12/24");
+    expect(nb.rejected).toEqual([]);
+  });
+
+  test("the plan is plain JSON (dry-run prints it)", async () => {
+    const desired = deriveIpam(inv(two()), { clusterName: "lab" });
+    const changes = planIpam(desired, await provider.read(signal, desired), {
+      tag: "pipam",
+      adopt: false,
+      policy: "sync",
+    });
+    expect(JSON.parse(JSON.stringify(changes))).toEqual(changes);
+    expect(changes.vms.create.length).toBe(2);
+    expect(nb.counts.get("POST /api/virtualization/virtual-machines/")).toBeUndefined();
+  });
+
   test("clean deletes everything tagged and nothing else", async () => {
     await cycle(two());
     const other = nb.seed("clustertype", { name: "other", slug: "other" });
