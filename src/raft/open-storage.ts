@@ -1,11 +1,14 @@
 /**
- * Opens the Raft log for a node: SQLite in `dataDir` (durable, fsynced). A fresh directory is
- * bootstrapped with the static voters from the config.
+ * Opens the Raft log for a node: SQLite (WAL, synchronous=FULL) at `<dataDir>/raft.sqlite`.
+ * A fresh database is bootstrapped with the static voters from the config; an existing one keeps
+ * its own membership (a restarted node rejoins from its data_dir). A corrupt file is an error.
  */
+import { join } from "node:path";
 import type { LogStorage } from "./core/index.ts";
-import { MemoryStorage } from "./core/index.ts";
+import { openSqliteStorage } from "./storage/sqlite-storage.ts";
 
-export function openRaftStorage(_dataDir: string, voters: number[]): LogStorage & { close?: () => void } {
-  // Interim until the SQLite storage lands: in memory (a restarted node rejoins empty).
-  return new MemoryStorage({ voters, learners: [] });
+export function openRaftStorage(dataDir: string, voters: number[]): LogStorage & { close(): void } {
+  const storage = openSqliteStorage(join(dataDir, "raft.sqlite"));
+  if (storage.isEmpty()) storage.bootstrap({ voters: [...voters].sort((a, b) => a - b), learners: [] });
+  return storage;
 }
