@@ -3,7 +3,7 @@
  * 3 nodes and 5 ms per per-guest call, then two collection cycles: the first (everything is new)
  * and an unchanged second one. Prints wall time, Proxmox calls, peak RSS, the ideal
  * (calls ÷ total concurrency × latency) and the ratio to it.
- *   bun scripts/bench/collect.ts [--guests 10000] [--nodes 3] [--concurrency 3] [--latency 5]
+ *   bun scripts/bench/collect.ts [--guests 10000] [--nodes 3] [--concurrency 4 (the config default)] [--latency 5]
  * Targets: first cycle ≤ 1.2× ideal; unchanged cycle ≤ 100 ms with one list call.
  */
 import { resolve } from "node:path";
@@ -15,7 +15,7 @@ const { values: a } = parseArgs({
   options: {
     guests: { type: "string", default: "10000" },
     nodes: { type: "string", default: "3" },
-    concurrency: { type: "string", default: "3" },
+    concurrency: { type: "string", default: "4" },
     latency: { type: "string", default: "5" },
     timeout: { type: "string", default: "30000" },
   },

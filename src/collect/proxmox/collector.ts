@@ -138,6 +138,13 @@ function createEndpointCollector(
       if (d?.error !== undefined) errors.push({ cluster, node: g.node, vmid, message: d.error });
       guests.push(g);
     }
+    const failed = errors.filter((e) => e.vmid !== undefined);
+    if (failed.length > 0) {
+      log.warn("guest details could not be read; those guests keep their last known data", {
+        guests: failed.length,
+        first: failed[0]?.message,
+      });
+    }
     log.info("collected", {
       guests: guests.length,
       queried,
