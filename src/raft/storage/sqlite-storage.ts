@@ -4,7 +4,7 @@
  * synchronous=FULL, so it is durable when it returns; the hot path uses prepared statements.
  * The lowest raft_entries row is a dummy at the compaction point (etcd's MemoryStorage layout).
  */
-import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { RaftDb } from "../../db/open.ts";
 import { openRaftDb } from "../../db/open.ts";
 import { raftEntries, raftHardState, raftMeta, raftSnapshot } from "../../db/schema.ts";
@@ -48,12 +48,11 @@ export class SqliteStorage implements LogStorage {
         .from(raftEntries)
         .where(eq(raftEntries.idx, p("i")))
         .prepare(),
-      range: db
-        .select()
-        .from(raftEntries)
-        .where(and(gte(raftEntries.idx, p("lo")), lt(raftEntries.idx, p("hi"))))
-        .orderBy(asc(raftEntries.idx))
-        .prepare(),
+      // the replication read path: raw bun:sqlite measured ~3× drizzle's row mapping (bench/raft-storage)
+      range: raftDb.sqlite.prepare<
+        { idx: number; term: number; type: number; data: Uint8Array },
+        [number, number]
+      >("SELECT idx, term, type, data FROM raft_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx"),
       insert: db
         .insert(raftEntries)
         .values({ idx: p("idx"), term: p("term"), type: p("type"), data: p("data") })
@@ -202,7 +201,7 @@ export class SqliteStorage implements LogStorage {
     if (lo < this.first) throw new CompactedError(lo);
     if (hi > this.last + 1) throw new UnavailableError(hi - 1);
     if (lo >= hi) return [];
-    const rows = this.q.range.all({ lo, hi });
+    const rows = this.q.range.all(lo, hi);
     if (rows.length !== hi - lo) {
       throw new PipamError(
         "storage",
