@@ -76,6 +76,7 @@ export async function startProxmoxSim(initial: Scenario, opts: SimOptions = {}):
   let byId = new Map<number, SimGuest>();
   const bootAt = new Map<number, number>();
   const lastStatus = new Map<number, string>();
+  const initialIds = new Set(initial.guests.map((g) => g.vmid));
   const applied = new Set<number>();
   let calls = zeroCalls();
   let inFlight = 0;
@@ -93,7 +94,11 @@ export async function startProxmoxSim(initial: Scenario, opts: SimOptions = {}):
     }
     let b = bootAt.get(g.vmid);
     const prev = lastStatus.get(g.vmid);
-    if (b === undefined) b = prev === undefined ? started - (g.uptime ?? 0) * 1000 : t;
+    // Guests of the initial scenario were already up `uptime` s at start; later ones boot when first listed.
+    if (b === undefined)
+      b =
+        (prev === undefined && initialIds.has(g.vmid) ? started : t) -
+        (prev === undefined ? (g.uptime ?? 0) * 1000 : 0);
     bootAt.set(g.vmid, b);
     lastStatus.set(g.vmid, g.status);
     return Math.max(0, Math.floor((t - b) / 1000));
