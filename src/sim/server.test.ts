@@ -82,6 +82,14 @@ test("timeline: a guest appears once its time has come", async () => {
   now = 5_000;
   vms = (await get("/cluster/resources?type=vm")).json?.data as Array<{ vmid: number }>;
   expect(vms.map((v) => v.vmid)).toContain(950);
+  // It boots when it appears, not when the simulator started.
+  now = 7_000;
+  const listed = ((await get("/cluster/resources?type=vm")).json?.data ?? []) as Array<{
+    vmid: number;
+    uptime: number;
+  }>;
+  const late = listed.find((v) => v.vmid === 950);
+  expect(late?.uptime).toBe(2);
 });
 
 test("per-guest endpoints: wrong node, offline node (595), agent modes, error bodies", async () => {
