@@ -87,7 +87,7 @@ describe("bad input: clear errors, other guests still collected", () => {
           reason: "got timeout",
           body: '{"data":null,"message":"unable to read config: got timeout\\n"}',
         },
-        { path: agent(104), delayMs: 1500 },
+        { path: agent(104), delayMs: 4000 },
         { path: agent(105), hugeBytes: 50 * 1024 * 1024 },
         { path: agent(200), status: 200, body: invalidUtf8 },
         {
@@ -97,7 +97,7 @@ describe("bad input: clear errors, other guests still collected", () => {
         },
       ],
     });
-    const src = createProxmoxSource([ep({ timeoutMs: 800 })], { logger: silentLogger, clock });
+    const src = createProxmoxSource([ep({ timeoutMs: 1500 })], { logger: silentLogger, clock });
     const inv = await src.collect(signal);
     expect(inv.complete).toBe(true);
     expect(inv.guests.map((g) => g.vmid)).toEqual([100, 101, 102, 103, 104, 105, 200, 300]);
@@ -107,7 +107,7 @@ describe("bad input: clear errors, other guests still collected", () => {
     expect(err(102)).toContain("VM.Monitor");
     expect(err(102)).toContain("VM.GuestAgent.Audit");
     expect(err(103)).toContain("HTTP 500 unable to read config: got timeout");
-    expect(err(104)).toContain("no complete answer within 800 ms");
+    expect(err(104)).toContain("no complete answer within 1500 ms");
     expect(err(105)).toContain("response body exceeds 16 MiB");
     expect(err(200)).toContain("not valid UTF-8");
     expect(err(300)).toContain("HTTP 595");
