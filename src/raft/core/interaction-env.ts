@@ -42,7 +42,7 @@ export class InteractionEnv {
   nodes = new Map<number, EnvNode>();
   /** messages waiting for delivery, by recipient */
   inbox = new Map<number, Message[]>();
-  /** blocked directed links "from-to" */
+  /** blocked directed links "from-to": messages sent over them are dropped */
   blocked = new Set<string>();
   out: string[] = [];
 
@@ -73,7 +73,9 @@ export class InteractionEnv {
             : [...Array(first + n - 1).keys()].map((i) => i + 1);
         for (let id = first; id < first + n; id++) {
           const storage = new MemoryStorage({ voters, learners: [] });
-          const rn = createRawNode({ id, storage, rand: () => 0, electionTick: 10, heartbeatTick: 1 });
+          // node i times out after exactly 10 + (i - 1) ticks, so elections are predictable
+          const rand = () => ((id - 1) % 10) / 10;
+          const rn = createRawNode({ id, storage, rand, electionTick: 10, heartbeatTick: 1 });
           this.nodes.set(id, { rn, storage, applied: [] });
           this.out.push(`node ${id}: voters=${JSON.stringify(voters)}`);
         }
@@ -85,8 +87,8 @@ export class InteractionEnv {
       case "tick-heartbeat":
         this.node(a(0)).rn.tick();
         break;
-      case "tick-election":
-        for (let i = 0; i < 10; i++) this.node(a(0)).rn.tick();
+      case "tick-election": // until node's own randomized timeout (10 + id - 1)
+        for (let i = 0; i < 10 + ((a(0) - 1) % 10); i++) this.node(a(0)).rn.tick();
         break;
       case "tick": {
         for (const id of this.ids(args.slice(1))) for (let i = 0; i < a(0); i++) this.node(id).rn.tick();
@@ -197,6 +199,10 @@ export class InteractionEnv {
       this.out.push(`  apply: ${rd.committedEntries.map(fmtEntry).join(", ")}`);
     n.storage.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
     for (const m of rd.messages) {
+      if (this.blocked.has(`${m.from}-${m.to}`)) {
+        this.out.push(`  ${fmtMsg(m)} (dropped)`);
+        continue;
+      }
       this.out.push(`  ${fmtMsg(m)}`);
       const q = this.inbox.get(m.to) ?? [];
       q.push(m);
@@ -212,10 +218,6 @@ export class InteractionEnv {
     const q = this.inbox.get(id) ?? [];
     this.inbox.set(id, []);
     for (const m of q) {
-      if (this.blocked.has(`${m.from}-${m.to}`)) {
-        this.out.push(`  dropped: ${fmtMsg(m)}`);
-        continue;
-      }
       this.nodes.get(id)?.rn.step(m);
     }
     return q.length > 0;
