@@ -179,6 +179,20 @@ describe("planIpam", () => {
       ),
     ).toBe(0);
   });
+  test("guest re-created with a new vmid and the same name: replaced under sync, conflict under upsert-only", () => {
+    const next = [guest(201, "web1", "10.0.0.21"), gs[1] as Guest];
+    const c = planIpam(deriveIpam(inv(next)), synced(gs), opts);
+    expect([c.vms.delete.map((v) => v.key), c.vms.create.map((v) => v.key), c.conflicts]).toEqual([
+      ["pve/101"],
+      ["pve/201"],
+      [],
+    ]);
+    const u = planIpam(deriveIpam(inv(next)), synced(gs), { ...opts, policy: "upsert-only" });
+    expect([u.vms.create.length, u.ips.create.length]).toEqual([0, 0]);
+    expect(u.conflicts.map((x) => [x.subject, x.winner, x.losers[0]])).toEqual([
+      ["web1", "pve/101", "pve/201"],
+    ]);
+  });
   test("stopped → offline; create-only leaves it", () => {
     const stopped = [guest(101, "web1", "10.0.0.11", { status: "stopped" }), gs[1] as Guest];
     expect(planIpam(deriveIpam(inv(stopped)), synced(gs), opts).vms.updateNew.map((v) => v.status)).toEqual([

@@ -82,6 +82,26 @@ export function planIpam(desired: IpamDesired, current: IpamCurrent, opts: IpamP
     }
   }
 
+  // A new VM whose name is held by a tagged VM that stays (e.g. under upsert-only) cannot be created.
+  const survivors = new Map<string, IpamVm>();
+  for (const v of current.vms) {
+    if (v.tagged && v.id !== undefined && !deletedVmIds.has(v.id))
+      survivors.set(nameKey(v.cluster, v.name), v);
+  }
+  for (const d of desired.vms) {
+    const key = d.key as GuestKey;
+    const holder = created.has(key) ? survivors.get(nameKey(d.cluster, d.name)) : undefined;
+    if (!holder) continue;
+    created.delete(key);
+    conflicts.push({
+      kind: "fqdn",
+      subject: d.name,
+      ...(holder.key ? { winner: holder.key } : {}),
+      losers: [key],
+      message: `NetBox VM "${holder.name}" (id ${holder.id}) in cluster "${d.cluster}" still belongs to ${holder.key ?? "another guest"}; ${key} is not synced`,
+    });
+  }
+
   // ---- Interfaces -----------------------------------------------------------------------------
   const curIfaces = new Map<string, IpamInterface>(); // `${vmId}/${name}`
   for (const i of current.interfaces) curIfaces.set(`${i.vmId}/${i.name}`, i);

@@ -161,8 +161,13 @@ export async function applyIpam(
     if (i.macId !== undefined && cur?.mac !== i.mac) b.primary_mac_address = i.macId;
     return { i, b };
   });
+  // An update that only changes the primary MAC to a MAC created below is sent in step 5.
+  for (const { i } of ifUpdates.filter((x) => Object.keys(x.b).length === 1)) {
+    applied++;
+    if (i.id !== undefined) ifIds.set(ifKey(i.vm, i.name), i.id);
+  }
   for (const { item } of await bulk(
-    ifUpdates,
+    ifUpdates.filter((x) => Object.keys(x.b).length > 1),
     (b) =>
       client.update(
         P.iface,
