@@ -99,3 +99,14 @@ test("guests sort naturally by name, then key; the sorted order is cached per sn
   expect(sortGuests(guests)).toBe(sortGuests(guests));
   expect(guests[0]!.name).toBe("web10"); // the snapshot itself is not reordered
 });
+
+test("fresh objects for the same guests reuse the last order; a rename re-sorts", () => {
+  const base = Array.from({ length: 30 }, (_, i) => demoGuest(i));
+  const a = sortGuests(base.map((g) => ({ ...g })));
+  const fresh = base.map((g) => ({ ...g }));
+  const b = sortGuests(fresh);
+  expect(b.map((g) => g.key)).toEqual(a.map((g) => g.key));
+  expect(b.every((g) => fresh.includes(g))).toBe(true); // the new objects, not the old ones
+  const renamed = base.map((g, i) => (i === 29 ? { ...g, name: "aaa-first" } : { ...g }));
+  expect(sortGuests(renamed)[0]!.name).toBe("aaa-first");
+});

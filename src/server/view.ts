@@ -88,15 +88,35 @@ function sortKey(g: GuestView): string {
 /** Sorted copies, cached per snapshot array: an unchanged snapshot is not sorted again. */
 const sortedCache = new WeakMap<GuestView[], GuestView[]>();
 
+/**
+ * The last sort's input (name and key per position) and resulting order: a source that builds
+ * new objects for the same guests in the same order (each 2 s refresh) reuses the permutation.
+ */
+let lastOrder: { names: string[]; keys: string[]; perm: number[] } | undefined;
+
+function sameOrder(guests: GuestView[]): boolean {
+  if (!lastOrder || lastOrder.names.length !== guests.length) return false;
+  for (let i = 0; i < guests.length; i++) {
+    const g = guests[i]!;
+    if (g.name !== lastOrder.names[i] || g.key !== lastOrder.keys[i]) return false;
+  }
+  return true;
+}
+
 /** Guests in display order: natural order of names ("web2" before "web10"), then key. */
 export function sortGuests(guests: GuestView[]): GuestView[] {
   let sorted = sortedCache.get(guests);
-  if (!sorted) {
-    const keyed = guests.map((g) => ({ g, k: sortKey(g) }));
+  if (sorted) return sorted;
+  if (lastOrder && sameOrder(guests)) {
+    sorted = lastOrder.perm.map((i) => guests[i]!);
+  } else {
+    const keyed = guests.map((g, i) => ({ i, k: sortKey(g) }));
     keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-    sorted = keyed.map((x) => x.g);
-    sortedCache.set(guests, sorted);
+    const perm = keyed.map((x) => x.i);
+    lastOrder = { names: guests.map((g) => g.name), keys: guests.map((g) => g.key), perm };
+    sorted = perm.map((i) => guests[i]!);
   }
+  sortedCache.set(guests, sorted);
   return sorted;
 }
 
