@@ -7,8 +7,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { simCert } from "./cert.ts";
-import { agentData, configData, listEntry, lxcInterfacesData } from "./render.ts";
+import { route } from "./routes.ts";
 import type { Scenario, SimFault, SimGuest } from "./scenario.ts";
+import { apiToken, send, streamHuge } from "./wire.ts";
 
 export interface SimCalls {
   total: number;
@@ -118,29 +119,10 @@ export async function startProxmoxSim(initial: Scenario, opts: SimOptions = {}):
   };
 
   const authorized = (req: IncomingMessage): boolean => {
-    const h = req.headers.authorization ?? "";
-    const m = /(?:^|\s)PVEAPIToken(?:=| )([^;]*)/.exec(h);
-    if (!m?.[1]) return false;
-    const v = decodeURIComponent(m[1]);
-    const eq = v.lastIndexOf("=");
-    return v.slice(0, eq) === tokenId && v.slice(eq + 1) === secret;
+    const t = apiToken(req.headers.authorization);
+    return t !== undefined && t.tokenId === tokenId && t.secret === secret;
   };
 
-  const send = (
-    res: ServerResponse,
-    status: number,
-    reason: string | undefined,
-    body: string | Uint8Array,
-    type = "application/json;charset=UTF-8",
-  ) => {
-    const headers: Record<string, string | number> = {
-      "content-type": type,
-      "content-length": Buffer.byteLength(body),
-    };
-    if (reason !== undefined) res.writeHead(status, reason, headers);
-    else res.writeHead(status, headers);
-    res.end(body);
-  };
   const ok = (res: ServerResponse, data: unknown) => send(res, 200, "OK", JSON.stringify({ data }));
   const fail = (res: ServerResponse, status: number, message: string) =>
     send(
@@ -151,31 +133,6 @@ export async function startProxmoxSim(initial: Scenario, opts: SimOptions = {}):
         scenario.messageInBody === false ? { data: null } : { data: null, message: `${message}\n` },
       ),
     );
-
-  const streamHuge = async (res: ServerResponse, bytes: number) => {
-    res.writeHead(200, "OK", { "content-type": "application/json;charset=UTF-8" });
-    const chunk = Buffer.alloc(1024 * 1024, "x");
-    let sent = 0;
-    let closed = false;
-    let wake: (() => void) | undefined;
-    res.on("close", () => {
-      closed = true;
-      wake?.();
-    });
-    res.on("drain", () => wake?.());
-    res.write('{"data":"');
-    while (sent < bytes && !closed) {
-      const n = Math.min(chunk.length, bytes - sent);
-      sent += n;
-      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
-        await new Promise<void>((r) => {
-          wake = r;
-        });
-        wake = undefined;
-      }
-    }
-    if (!closed) res.end('"}');
-  };
 
   const matchFault = (path: string): SimFault | undefined => {
     for (const f of scenario.faults ?? []) {
@@ -231,98 +188,16 @@ export async function startProxmoxSim(initial: Scenario, opts: SimOptions = {}):
     }
     await sleep(scenario.latency?.[kind] ?? 0);
     if (req.method !== "GET") return fail(res, 501, `Method '${req.method} ${path}' not implemented`);
-    const t = now();
-    if (path === "/version") {
-      return ok(res, scenario.version ?? { version: "8.2.4", release: "8.2", repoid: "faa83925c9641325" });
-    }
-    if (path === "/cluster/resources") {
-      const type = u.searchParams.get("type");
-      const online = new Map(scenario.nodes.map((n) => [n.name, n.online !== false]));
-      const out: unknown[] = [];
-      if (type === null || type === "vm") {
-        for (const g of scenario.guests) out.push(listEntry(g, uptimeOf(g, t), online.get(g.node) ?? false));
-      }
-      if (type === null || type === "node") {
-        for (const n of scenario.nodes)
-          out.push({
-            id: `node/${n.name}`,
-            type: "node",
-            node: n.name,
-            status: n.online === false ? "offline" : "online",
-          });
-      }
-      return ok(res, out);
-    }
-    if (path === "/nodes") {
-      return ok(
-        res,
-        scenario.nodes.map((n) => ({
-          node: n.name,
-          id: `node/${n.name}`,
-          type: "node",
-          level: "",
-          status: n.online === false ? "offline" : "online",
-          ssl_fingerprint: cert.fingerprint,
-        })),
-      );
-    }
-    if (path === "/cluster/status") {
-      return ok(
-        res,
-        scenario.nodes.map((n, i) => ({
-          type: "node",
-          id: `node/${n.name}`,
-          name: n.name,
-          nodeid: i + 1,
-          online: n.online === false ? 0 : 1,
-          local: i === 0 ? 1 : 0,
-          ip: `192.0.2.${i + 1}`,
-          level: "",
-        })),
-      );
-    }
-    const m = /^\/nodes\/([^/]+)\/(qemu|lxc)\/(\d+)\/(config|interfaces|agent\/network-get-interfaces)$/.exec(
-      path,
-    );
-    if (!m) return fail(res, 501, `Method 'GET ${path}' not implemented`);
-    const [, node, type, vmidText, what] = m;
-    const vmid = Number(vmidText);
-    const n = scenario.nodes.find((x) => x.name === node);
-    if (!n)
-      return fail(
-        res,
-        500,
-        `hostname lookup '${node}' failed - failed to get address info for: ${node}: Name or service not known`,
-      );
-    if (n.online === false)
-      return send(res, 595, "Errors during connection establishment, proxy handshake: No route to host", "");
-    const g = byId.get(vmid);
-    if (!g || g.node !== node || g.type !== type) {
-      return fail(
-        res,
-        500,
-        `Configuration file 'nodes/${node}/${type === "qemu" ? "qemu-server" : "lxc"}/${vmid}.conf' does not exist`,
-      );
-    }
-    if (what === "config") return ok(res, g.raw?.config ?? configData(g));
-    if (what === "interfaces") {
-      if (type !== "lxc") return fail(res, 501, `Method 'GET ${path}' not implemented`);
-      return ok(res, g.raw?.interfaces ?? lxcInterfacesData(g));
-    }
-    if (type !== "qemu") return fail(res, 501, `Method 'GET ${path}' not implemented`);
-    if (scenario.agentPermission === false) {
-      const nine = (scenario.version?.release ?? "8").startsWith("9");
-      return fail(
-        res,
-        403,
-        `Permission check failed (/vms/${vmid}, ${nine ? "VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted" : "VM.Monitor"})`,
-      );
-    }
-    if (g.agent === "off" && g.raw?.agent === undefined)
-      return fail(res, 500, "No QEMU guest agent configured");
-    if (g.status !== "running") return fail(res, 500, `VM ${vmid} is not running`);
-    if (g.agent === "not-running") return fail(res, 500, "QEMU guest agent is not running");
-    return ok(res, g.raw?.agent ?? agentData(g));
+    const a = route(path, u.searchParams, {
+      scenario,
+      byId,
+      fingerprint: cert.fingerprint,
+      uptimeOf,
+      now: now(),
+    });
+    if ("data" in a) return ok(res, a.data);
+    if ("empty" in a) return send(res, a.status, a.reason, "");
+    return fail(res, a.status, a.error);
   }
 
   const server: Server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
