@@ -28,7 +28,10 @@ export interface NetboxClientOptions {
   retries?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Items per bulk request (default 200). */
+  /**
+   * Items per bulk request (default 100). NetBox saves a bulk request object by object in one
+   * transaction (with change logging), so large chunks can outlast the request timeout.
+   */
   bulkSize?: number;
   /** Page size for lists (default 1000, NetBox's MAX_PAGE_SIZE). */
   pageSize?: number;
@@ -107,7 +110,7 @@ export function createNetboxClient(opts: NetboxClientOptions): NetboxClient {
   const retries = opts.retries ?? 4;
   const baseMs = opts.retryBaseMs ?? 250;
   const maxMs = opts.retryMaxMs ?? 5_000;
-  const bulkSize = opts.bulkSize ?? 200;
+  const bulkSize = opts.bulkSize ?? 100;
   const pageSize = opts.pageSize ?? 1000;
   const byKind: Record<string, number> = {};
   let reads = 0;

@@ -28,7 +28,7 @@ beforeEach(() => {
   provider = makeProvider(nb.token);
 });
 
-function makeProvider(token: string, extra: { bulkSize?: number } = {}) {
+function makeProvider(token: string, extra: { bulkSize?: number; fetch?: typeof fetch } = {}) {
   return createNetboxProvider({
     url: nb.url,
     token,
@@ -332,6 +332,24 @@ describe("NetBox provider through the strict double", () => {
     expect(again.result.failed).toEqual([]);
     expect(nb.store.get("ip", vmNamed("web2")?.primary_ip4 as number)?.address).toBe("10.0.0.12/24");
     expect(nb.rejected).toEqual([]);
+  });
+
+  test("an answer pipam cannot read is a bad_response error, not a crash", async () => {
+    await cycle(two());
+    const broken = Object.assign(
+      async (url: string | URL | Request, init?: RequestInit) => {
+        const res = await fetch(url, init);
+        if (!String(url).includes("/interfaces/")) return res;
+        const body = (await res.json()) as { results: Record<string, unknown>[] };
+        body.results = body.results.map((r) => ({ ...r, virtual_machine: null }));
+        return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
+      },
+      { preconnect: fetch.preconnect },
+    );
+    const e = await makeProvider(nb.token, { fetch: broken })
+      .read(signal)
+      .catch((x) => x);
+    expect((e as PipamError).code).toBe("bad_response");
   });
 
   test("the plan is plain JSON (dry-run prints it)", async () => {

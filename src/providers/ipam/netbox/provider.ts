@@ -136,18 +136,27 @@ export function createNetboxProvider(opts: NetboxProviderOptions): NetboxProvide
         );
       }
     }
-    return currentFromNetbox(
-      {
-        tagExists: tagged,
-        ...(known.clusterTypeId !== undefined ? { clusterTypeId: known.clusterTypeId } : {}),
-        clusterIds: known.clusterIds,
-        vms: [...vmsA, ...vmsB] as NbObject<"/api/virtualization/virtual-machines/">[],
-        ifaces: [...ifA, ...ifB] as NbObject<"/api/virtualization/interfaces/">[],
-        macs: macs as NbObject<"/api/dcim/mac-addresses/">[],
-        ips: allIps,
-      },
-      tag,
-    );
+    try {
+      return toCurrent();
+    } catch (e) {
+      throw new PipamError("bad_response", `NetBox answered objects pipam cannot read: ${errorMessage(e)}`, {
+        cause: e,
+      });
+    }
+    function toCurrent() {
+      return currentFromNetbox(
+        {
+          tagExists: tagged,
+          ...(known.clusterTypeId !== undefined ? { clusterTypeId: known.clusterTypeId } : {}),
+          clusterIds: known.clusterIds,
+          vms: [...vmsA, ...vmsB] as NbObject<"/api/virtualization/virtual-machines/">[],
+          ifaces: [...ifA, ...ifB] as NbObject<"/api/virtualization/interfaces/">[],
+          macs: macs as NbObject<"/api/dcim/mac-addresses/">[],
+          ips: allIps,
+        },
+        tag,
+      );
+    }
   }
 
   /** Makes sure the tag, cluster type and clusters exist; returns failures. */
