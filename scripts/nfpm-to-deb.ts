@@ -378,7 +378,9 @@ export function buildDeb(spec: DebSpec, target: string): string {
     }
 
     mkdirSync(dirname(resolve(target)), { recursive: true });
-    run("dpkg-deb", ["--root-owner-group", `-Z${spec.compression}`, "--build", root, resolve(target)]);
+    // Level 6 for gzip and xz, as nfpm (Go's default gzip level; xz's default preset).
+    const level = spec.compression === "gzip" || spec.compression === "xz" ? ["-z6"] : [];
+    run("dpkg-deb", ["--root-owner-group", `-Z${spec.compression}`, ...level, "--build", root, resolve(target)]);
     return target;
   } finally {
     rmSync(root, { recursive: true, force: true });

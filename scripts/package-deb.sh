@@ -2,6 +2,7 @@
 # Builds dist/pipam_<version>_<arch>.deb from nfpm.yaml.
 #   ARCH=amd64 (default) | arm64     target architecture (arm64 is cross-compiled offline)
 #   PIPAM_VERSION=0.1.1              package version (default: package.json's "version")
+#   PIPAM_DIST=<dir>                 where the binary, staging and .deb go (default: dist)
 #   PIPAM_SKIP_BUILD=1               reuse an existing dist/pipam[-arm64] instead of rebuilding
 #   PIPAM_PACKAGER=nfpm|dpkg-deb     force a packager (default: nfpm if on PATH, else dpkg-deb)
 #   PIPAM_DEB_COMPRESSION=gzip|zstd  override nfpm.yaml's xz (xz: ~40 MB but ~80 s of CPU;
@@ -12,19 +13,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 ARCH="${ARCH:-amd64}"
+DIST="${PIPAM_DIST:-dist}"
 case "$ARCH" in
-  amd64) bin=dist/pipam ;;
-  arm64) bin=dist/pipam-arm64 ;;
+  amd64) bin="$DIST/pipam" ;;
+  arm64) bin="$DIST/pipam-arm64" ;;
   *) echo "package-deb: unknown ARCH=$ARCH (amd64|arm64)" >&2; exit 2 ;;
 esac
 VERSION="${PIPAM_VERSION:-$(node -p 'require("./package.json").version')}"
 
 if [ "${PIPAM_SKIP_BUILD:-0}" != 1 ] || [ ! -x "$bin" ]; then
-  ARCH="$ARCH" PIPAM_VERSION="$VERSION" bash scripts/build.sh
+  ARCH="$ARCH" PIPAM_VERSION="$VERSION" PIPAM_DIST="$DIST" bash scripts/build.sh
 fi
 
 # Generated inputs nfpm.yaml points at: the binary, the gzipped man page and changelog.
-stage="dist/deb/$ARCH"
+stage="$DIST/deb/$ARCH"
 rm -rf "$stage"; mkdir -p "$stage"
 cp "$bin" "$stage/pipam"   # never strip: that drops the embedded JS payload
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -40,7 +42,7 @@ gzip -9n <packaging/pipam.1 >"$stage/pipam.1.gz"
 touch -d "@$SOURCE_DATE_EPOCH" "$stage"/*
 
 export PIPAM_DEB_ARCH="$ARCH" PIPAM_VERSION="$VERSION" PIPAM_DEB_STAGE="$stage"
-out="dist/pipam_${VERSION}_${ARCH}.deb"
+out="$DIST/pipam_${VERSION}_${ARCH}.deb"
 rm -f "$out"
 packager="${PIPAM_PACKAGER:-$(command -v nfpm >/dev/null && echo nfpm || echo dpkg-deb)}"
 comp="${PIPAM_DEB_COMPRESSION:-}"
