@@ -1,9 +1,10 @@
 /**
- * Collection of guests from Proxmox VE. The public surface for the CLI, the reconcile loop and
- * `pipam health`; everything else under collect/ is internal.
+ * Collection of guests from Proxmox VE; everything else under collect/ is internal.
+ * For the CLI, the reconcile loop and `pipam health`: ProxmoxEndpoint, Source,
+ * createProxmoxSource, checkProxmox. For tools and tests (benchmarks, demo, output helpers):
+ * createProxmoxClient, ProxmoxClient, guestAddresses.
  */
 export type { ProxmoxClient, ProxmoxEndpoint } from "./proxmox/client.ts";
-// Below: for tools and tests (benchmarks, the demo, `pipam output` helpers).
 export { createProxmoxClient } from "./proxmox/client.ts";
 export type { ProxmoxSourceOptions, Source } from "./proxmox/collector.ts";
 export { createProxmoxSource } from "./proxmox/collector.ts";
