@@ -110,3 +110,27 @@ test("fresh objects for the same guests reuse the last order; a rename re-sorts"
   const renamed = base.map((g, i) => (i === 29 ? { ...g, name: "aaa-first" } : { ...g }));
   expect(sortGuests(renamed)[0]!.name).toBe("aaa-first");
 });
+
+test("text filter gives the same answer for fresh and reused snapshots", () => {
+  const guests = Array.from({ length: 200 }, (_, i) => demoGuest(i));
+  for (const q of [
+    "web1",
+    "10.0.0.4",
+    "FD00::A",
+    "pve/10",
+    "node2",
+    "stopped",
+    "virtual-machine db",
+    "zzz",
+  ]) {
+    const once = pageGuests(
+      guests.map((g) => ({ ...g })),
+      { q: q.toLowerCase(), state: "all", page: 1 },
+      500,
+    );
+    pageGuests(guests, { q: "", state: "all", page: 1 }); // now `guests` has been seen
+    const reused = pageGuests(guests, { q: q.toLowerCase(), state: "all", page: 1 }, 500);
+    expect(once.rows.map((g) => g.key)).toEqual(reused.rows.map((g) => g.key));
+    if (q !== "zzz") expect(reused.matched).toBeGreaterThan(0);
+  }
+});

@@ -42,8 +42,23 @@ function searchText(g: GuestView): string {
   return t;
 }
 
-function matchesText(g: GuestView, needle: string): boolean {
-  return needle === "" || searchText(g).includes(needle);
+const lc = (s: string) => s.toLowerCase();
+
+/** The same test without building or caching anything: cheaper for objects seen only once. */
+function matchesTextOnce(g: GuestView, n: string): boolean {
+  if ([g.name, g.key, g.node, g.cluster, g.status].some((f) => lc(f).includes(n))) return true;
+  for (const ip of g.ips) if (lc(ip.ip).includes(n)) return true;
+  for (const d of g.dns) {
+    if (lc(d.name).includes(n)) return true;
+    for (const r of d.records) if (lc(r).includes(n)) return true;
+  }
+  for (const o of g.netbox) if (lc(o.object).includes(n)) return true;
+  return false;
+}
+
+function matchesText(g: GuestView, needle: string, reused: boolean): boolean {
+  if (needle === "") return true;
+  return reused ? searchText(g).includes(needle) : matchesTextOnce(g, needle);
 }
 
 const stateCache = new WeakMap<GuestView, ReturnType<typeof guestState>>();
@@ -123,11 +138,13 @@ export function sortGuests(guests: GuestView[]): GuestView[] {
 /** Filters, sorts (see sortGuests), and cuts one page. A page past the end shows the last page. */
 export function pageGuests(guests: GuestView[], query: GuestQuery, size = PAGE_SIZE): GuestPage {
   const needle = query.q.toLowerCase();
+  // A snapshot array seen before is likely to be seen again: cache its search text per guest.
+  const reused = sortedCache.has(guests);
   const all = sortGuests(guests);
   const matched =
     needle === "" && query.state === "all"
       ? all
-      : all.filter((g) => matchesState(g, query.state) && matchesText(g, needle));
+      : all.filter((g) => matchesState(g, query.state) && matchesText(g, needle, reused));
   const pages = Math.max(1, Math.ceil(matched.length / size));
   const page = Math.min(query.page, pages);
   const start = (page - 1) * size;
