@@ -25,6 +25,7 @@ import type { NodeRole, PeerView } from "../server/status.ts";
 import { adminServiceImpl } from "./admin-service.ts";
 import { createSource, type DaemonOptions } from "./daemon.ts";
 import { dnsTarget } from "./dns.ts";
+import { ipamTarget } from "./ipam.ts";
 import { recordCycle } from "./metrics.ts";
 import { createStatusSource } from "./status-source.ts";
 
@@ -67,6 +68,7 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
   const store = createReplicatedStore(node, fsm);
   const source = await createSource(config, logger);
   const dns = dnsTarget(config, logger);
+  const ipam = ipamTarget(config, logger);
   const metrics = createMetrics({ version: opts.version, commit: opts.commit });
   const role = (): NodeRole => {
     const r = node.status().role;
@@ -108,6 +110,7 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
   const reconciler = createReconciler({
     source,
     dns,
+    ipam,
     store,
     clock: systemClock,
     logger,

@@ -14,6 +14,7 @@ import { createMemoryStore } from "../reconcile/store.ts";
 import { createMetrics } from "../server/metrics.ts";
 import { createServer } from "../server/server.ts";
 import { dnsTarget } from "./dns.ts";
+import { ipamTarget } from "./ipam.ts";
 import { recordCycle } from "./metrics.ts";
 import { createStatusSource } from "./status-source.ts";
 
@@ -40,6 +41,7 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
   }
   const source = await createSource(config, logger);
   const dns = dnsTarget(config, logger);
+  const ipam = ipamTarget(config, logger);
   if (!dns) logger.warn("no [dns.powerdns] configured: collecting only");
   const store = createMemoryStore();
   const metrics = createMetrics({ version: opts.version, commit: opts.commit });
@@ -48,6 +50,7 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
   const reconciler = createReconciler({
     source,
     dns,
+    ipam,
     store,
     clock: systemClock,
     logger,

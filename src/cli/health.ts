@@ -59,6 +59,11 @@ export async function probesFor(config: Config, logger: Logger): Promise<HealthP
     const dns = dnsTarget(config, logger);
     if (dns) probes.push({ name: "powerdns", run: (signal) => dns.provider.health(signal) });
   }
+  if (config.ipam?.netbox) {
+    const { netboxProvider } = await import("../app/ipam.ts");
+    const nb = netboxProvider(config, logger);
+    if (nb) probes.push({ name: "netbox", run: (signal) => nb.health(signal) });
+  }
   return probes;
 }
 

@@ -28,6 +28,7 @@ Examples:
       const { config, logger } = await loadForCommand(ctx.globals(cmd), ctx.io);
       const { createSource } = await import("../app/daemon.ts");
       const { dnsTarget } = await import("../app/dns.ts");
+      const { ipamTarget } = await import("../app/ipam.ts");
       const { createReconciler } = await import("../reconcile/reconciler.ts");
       const { createMemoryStore } = await import("../reconcile/store.ts");
       const { formatPlanText, planJson } = await import("../state/summary.ts");
@@ -36,6 +37,7 @@ Examples:
       const reconciler = createReconciler({
         source: await createSource(config, logger),
         dns,
+        ipam: ipamTarget(config, logger),
         store: createMemoryStore(),
         clock: systemClock,
         logger,
@@ -46,10 +48,18 @@ Examples:
         const extras = { conflicts: r.conflicts };
         if (opts.json) {
           await ctx.io.out(
-            `${JSON.stringify({ ...planJson(r.changes, extras), dryRun: r.dryRun, applied: r.applied, failed: r.failed.map((f) => ({ name: f.item.name, type: f.item.type, error: f.error })), errors: r.errors, warnings: r.warnings }, null, 2)}\n`,
+            `${JSON.stringify({ ...planJson(r.changes, extras), netbox: r.ipam?.changes, dryRun: r.dryRun, applied: r.applied, failed: r.failed.map((f) => ({ name: f.item.name, type: f.item.type, error: f.error })), errors: r.errors, warnings: r.warnings }, null, 2)}\n`,
           );
         } else {
           await ctx.io.out(formatPlanText(r.changes, extras));
+          if (r.ipam?.changes) {
+            const c = r.ipam.changes;
+            const n = (x: { create: unknown[]; updateNew: unknown[]; delete: unknown[] }) =>
+              `+${x.create.length} ~${x.updateNew.length} -${x.delete.length}`;
+            await ctx.io.out(
+              `netbox: vms ${n(c.vms)}, interfaces ${n(c.interfaces)}, macs ${n(c.macs)}, ips ${n(c.ips)}\n`,
+            );
+          }
           if (!r.dryRun) await ctx.io.out(`applied ${r.applied} change(s), ${r.failed.length} rejected\n`);
           for (const e of r.errors) ctx.io.err(`error: ${e}\n`);
           for (const w of r.warnings) ctx.io.err(`warning: ${w}\n`);

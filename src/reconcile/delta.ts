@@ -24,6 +24,13 @@ export interface ReconcileState {
   dnsOwned: Map<string, RRset>;
   /** Desired rrsets not applied as wanted (key: rrsetKey); retried on a full reconcile. */
   dnsFailed: Map<string, FailedEntry>;
+  /** NetBox: signature of the desired objects last applied, and what failed then. */
+  ipam: IpamState;
+}
+
+export interface IpamState {
+  sig: string;
+  failed: { kind: string; name: string; vm?: string; error: string }[];
 }
 
 export interface StateDelta {
@@ -33,10 +40,12 @@ export interface StateDelta {
   dnsDel: string[];
   failedPut: FailedEntry[];
   failedDel: string[];
+  /** Replaces the IPAM state when present. */
+  ipam?: IpamState;
 }
 
 export function emptyState(): ReconcileState {
-  return { guests: new Map(), dnsOwned: new Map(), dnsFailed: new Map() };
+  return { guests: new Map(), dnsOwned: new Map(), dnsFailed: new Map(), ipam: { sig: "", failed: [] } };
 }
 
 export function emptyDelta(): StateDelta {
@@ -51,7 +60,7 @@ export function isEmptyDelta(d: StateDelta): boolean {
       d.dnsDel.length +
       d.failedPut.length +
       d.failedDel.length ===
-    0
+      0 && d.ipam === undefined
   );
 }
 
@@ -66,6 +75,7 @@ export function applyDelta(s: ReconcileState, d: StateDelta): void {
   for (const r of d.dnsPut) s.dnsOwned.set(rrsetKey(r), r);
   for (const k of d.failedDel) s.dnsFailed.delete(k);
   for (const f of d.failedPut) s.dnsFailed.set(rrsetKey(f.rrset), f);
+  if (d.ipam) s.ipam = d.ipam;
 }
 
 /** Comparison key of a guest ignoring bookkeeping that changes without meaning (detailsAt). */
@@ -115,12 +125,24 @@ export function encodeState(s: ReconcileState): string {
     guests: [...s.guests.values()],
     dnsOwned: [...s.dnsOwned.values()],
     dnsFailed: [...s.dnsFailed.values()],
+    ipam: s.ipam,
   });
 }
 
 export function decodeState(text: string): ReconcileState {
-  const o = JSON.parse(text) as { guests: Guest[]; dnsOwned: RRset[]; dnsFailed: FailedEntry[] };
+  const o = JSON.parse(text) as {
+    guests: Guest[];
+    dnsOwned: RRset[];
+    dnsFailed: FailedEntry[];
+    ipam?: IpamState;
+  };
   const s = emptyState();
-  applyDelta(s, { ...emptyDelta(), guestsPut: o.guests, dnsPut: o.dnsOwned, failedPut: o.dnsFailed });
+  applyDelta(s, {
+    ...emptyDelta(),
+    guestsPut: o.guests,
+    dnsPut: o.dnsOwned,
+    failedPut: o.dnsFailed,
+    ipam: o.ipam,
+  });
   return s;
 }

@@ -8,12 +8,16 @@
  *    plan (pure), apply the policy (pure), apply the changes, and commit the reconciled result.
  * A failed or partial collection never deletes: deletes are only planned from a complete inventory.
  */
+import { createHash } from "node:crypto";
 import type { Clock } from "../lib/clock.ts";
 import { errorMessage } from "../lib/errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { ApplyFailure, DnsProvider } from "../providers/provider.ts";
+import type { ApplyFailure, ApplyResult, DnsProvider } from "../providers/provider.ts";
 import { deleteGuard } from "../state/delete-guard.ts";
 import { type DnsRules, deriveDns } from "../state/derive-dns.ts";
+import { deriveIpam, dnsNamesFromRRsets, type IpamDeriveOptions } from "../state/ipam-derive.ts";
+import { planIpam } from "../state/ipam-plan.ts";
+import type { IpamChanges, IpamCurrent, IpamDesired, IpamPlanOptions, IpamRef } from "../state/ipam-types.ts";
 import {
   type Changes,
   type Conflict,
@@ -40,9 +44,20 @@ export interface DnsTarget {
   policy: Policy;
 }
 
+/** NetBox: the provider (read/apply) and the options of the pure derive and plan. */
+export interface IpamTarget {
+  provider: {
+    read(signal: AbortSignal, desired?: IpamDesired): Promise<IpamCurrent>;
+    apply(changes: IpamChanges, signal: AbortSignal): Promise<ApplyResult<IpamRef>>;
+  };
+  derive: Omit<IpamDeriveOptions, "dnsNames">;
+  plan: IpamPlanOptions;
+}
+
 export interface ReconcilerDeps {
   source: Source;
   dns?: DnsTarget;
+  ipam?: IpamTarget;
   store: StateStore;
   clock: Clock;
   logger: Logger;
@@ -75,6 +90,14 @@ export interface CycleReport {
   writes: number;
   /** Whether the provider was read this cycle. */
   providerRead: boolean;
+  /** NetBox part of the cycle (absent without [ipam]). */
+  ipam?: {
+    read: boolean;
+    changes?: IpamChanges;
+    applied: number;
+    failed: ApplyFailure<IpamRef>[];
+    writes: number;
+  };
 }
 
 export interface CycleOptions {
@@ -143,8 +166,21 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       await store.commit({ ...emptyDelta(), ...diffGuests(store.state().guests, inv.guests) }, signal);
     }
 
-    const dns = deps.dns;
-    if (!dns) return finish();
+    const desiredDns = deps.dns ? await dnsPart(deps.dns, inv, opts, report, signal) : [];
+    if (deps.ipam) await ipamPart(deps.ipam, inv, desiredDns, opts, report, signal);
+    report.conflicts = dedupeConflicts(report.conflicts);
+    return finish();
+  }
+
+  /** The DNS half of a cycle; returns the desired rrsets (NetBox's dns_name comes from them). */
+  async function dnsPart(
+    dns: DnsTarget,
+    inv: Inventory,
+    opts: CycleOptions,
+    report: CycleReport,
+    signal: AbortSignal,
+  ): Promise<RRset[]> {
+    const finish = () => report.desired;
 
     // 2. derive
     try {
@@ -248,6 +284,74 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       });
     }
     return finish();
+  }
+
+  /**
+   * The NetBox half: derive (pure) → compare the desired objects' signature with the one last
+   * applied → only when it differs (or on a full reconcile) read NetBox, plan, apply, commit.
+   */
+  async function ipamPart(
+    ipam: IpamTarget,
+    inv: Inventory,
+    desiredDns: RRset[],
+    opts: CycleOptions,
+    report: CycleReport,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const part: NonNullable<CycleReport["ipam"]> = { read: false, applied: 0, failed: [], writes: 0 };
+    report.ipam = part;
+    const desired = deriveIpam(inv, { ...ipam.derive, dnsNames: dnsNamesFromRRsets(desiredDns) });
+    report.conflicts.push(...desired.conflicts);
+    const sig = createHash("sha256")
+      .update(
+        JSON.stringify([
+          desired.clusterType,
+          desired.clusters,
+          desired.vms,
+          desired.interfaces,
+          desired.macs,
+          desired.ips,
+        ]),
+      )
+      .digest("hex");
+    if (!opts.full && store.state().ipam.sig === sig) return;
+    let current: IpamCurrent;
+    try {
+      current = await ipam.provider.read(signal, desired);
+      part.read = true;
+    } catch (err) {
+      report.errors.push(`netbox read: ${errorMessage(err)}`);
+      logger.error("reading NetBox failed; nothing applied", { error: errorMessage(err) });
+      return;
+    }
+    const changes = planIpam(desired, current, ipam.plan);
+    part.changes = changes;
+    report.conflicts.push(...changes.conflicts);
+    if (opts.dryRun) return;
+    if (!store.canWrite()) {
+      report.skipped = true;
+      return;
+    }
+    try {
+      const res = await ipam.provider.apply(changes, signal);
+      part.applied = res.applied;
+      part.failed = res.failed;
+      part.writes = res.writes;
+      for (const f of res.failed)
+        report.warnings.push(`netbox ${f.item.kind} ${f.item.name} rejected: ${f.error}`);
+      const failed = res.failed.map((f) => ({
+        kind: f.item.kind,
+        name: f.item.name,
+        vm: f.item.vm,
+        error: f.error,
+      }));
+      await store.commit({ ...emptyDelta(), ipam: { sig, failed } }, signal);
+      if (res.writes > 0)
+        logger.info("netbox changes applied", { applied: res.applied, failed: res.failed.length });
+    } catch (err) {
+      report.errors.push(`netbox apply: ${errorMessage(err)}`);
+      logger.error("applying NetBox changes failed; will retry", { error: errorMessage(err) });
+    }
   }
 
   return { runCycle, last: () => lastReport };
@@ -362,4 +466,14 @@ export function carryStoppedAddresses(prev: Map<string, Guest>, inv: Inventory):
     return { ...g, nics: old.nics };
   });
   return changed ? { ...inv, guests } : inv;
+}
+
+function dedupeConflicts(list: Conflict[]): Conflict[] {
+  const seen = new Set<string>();
+  return list.filter((c) => {
+    const k = `${c.kind}|${c.subject}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
