@@ -380,7 +380,14 @@ export function buildDeb(spec: DebSpec, target: string): string {
     mkdirSync(dirname(resolve(target)), { recursive: true });
     // Level 6 for gzip and xz, as nfpm (Go's default gzip level; xz's default preset).
     const level = spec.compression === "gzip" || spec.compression === "xz" ? ["-z6"] : [];
-    run("dpkg-deb", ["--root-owner-group", `-Z${spec.compression}`, ...level, "--build", root, resolve(target)]);
+    run("dpkg-deb", [
+      "--root-owner-group",
+      `-Z${spec.compression}`,
+      ...level,
+      "--build",
+      root,
+      resolve(target),
+    ]);
     return target;
   } finally {
     rmSync(root, { recursive: true, force: true });

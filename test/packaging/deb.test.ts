@@ -46,6 +46,7 @@ const has = (bin: string) => Bun.which(bin) !== null;
 
 function packageStatus(): string {
   if (!has("dpkg-query")) return "";
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format, not JavaScript
   return run(["dpkg-query", "-W", "-f", "${Status}", "pipam"]).stdout.trim();
 }
 
@@ -214,6 +215,7 @@ describe.skipIf(reason !== undefined)("pipam .deb on this machine (installs, the
     expect(b.code).toBe(0);
     const r = run(["dpkg", "-i", deb2]); // stdin is /dev/null: a conffile prompt would fail this
     expect(r.code).toBe(0);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format, not JavaScript
     expect(run(["dpkg-query", "-W", "-f", "${Version}", "pipam"]).stdout).toBe(UPGRADE_VERSION);
     expect(readFileSync("/etc/pipam/config.toml", "utf8")).toBe(modified);
     expect(existsSync("/var/lib/pipam/state")).toBe(true);
