@@ -16,6 +16,7 @@ const { values } = parseArgs({
     seed: { type: "string" },
     trace: { type: "boolean", default: false },
     unsafe: { type: "string" },
+    "max-msg": { type: "string" },
   },
 });
 const steps = Number(values.steps);
@@ -31,7 +32,8 @@ const totals: Record<string, number> = {};
 let runs = 0;
 for (const seed of seeds) {
   for (const nodes of nodeCounts) {
-    const r = runSim({ seed, nodes, steps, trace: values.trace, unsafe });
+    const maxSizePerMsg = values["max-msg"] ? Number(values["max-msg"]) : undefined;
+    const r = runSim({ seed, nodes, steps, trace: values.trace, unsafe, maxSizePerMsg });
     runs++;
     for (const [k, v] of Object.entries(r.stats)) totals[k] = (totals[k] ?? 0) + v;
     if (!r.ok) {

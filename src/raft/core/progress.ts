@@ -9,6 +9,8 @@ export class Progress {
   snapshotTicks = 0;
   recentActive = false;
   lastContactTicks: number;
+  /** leader's tick at which it sent the latest heartbeat this peer acknowledged (lease) */
+  leaseTick = Number.NEGATIVE_INFINITY;
   learner: boolean;
   /** last index of each in-flight append, oldest first */
   inflights: number[] = [];

@@ -90,6 +90,12 @@ export class Raft {
   prs = new Map<number, Progress>();
   votes = new Map<number, boolean>();
   leadTransferee = 0;
+  /** a timeout-now went out in this leadership: no lease any more, and a failed transfer steps down */
+  timeoutNowSent = false;
+  /** ticks since this instance started (monotonic) */
+  ticks = 0;
+  /** restarted with state: ignore (pre-)votes for the first election timeout (a lease may be held) */
+  private holdoff = false;
   electionElapsed = 0;
   heartbeatElapsed = 0;
   randomizedElectionTimeout = 0;
@@ -148,6 +154,7 @@ export class Raft {
       this.log.committed = Math.max(this.log.committed, hardState.commit);
       this.term = hardState.term;
       this.vote = hardState.vote;
+      this.holdoff = hardState.term > 0;
     }
     if (o.applied !== undefined && o.applied > 0) this.log.appliedTo(Math.min(o.applied, this.log.committed));
     this.becomeFollower(this.term, 0);
@@ -241,6 +248,7 @@ export class Raft {
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.leadTransferee = 0;
+    this.timeoutNowSent = false;
     this.votes.clear();
     this.prs.clear();
     const last = this.log.lastIndex();
@@ -300,6 +308,7 @@ export class Raft {
   // ---- ticks ----
 
   tick(): void {
+    this.ticks++;
     if (this.role === "leader") this.tickHeartbeat();
     else this.tickElection();
   }
@@ -328,7 +337,14 @@ export class Raft {
         }
         for (const [id, pr] of this.prs) if (id !== this.id) pr.recentActive = false;
       }
-      if (this.leadTransferee !== 0) this.leadTransferee = 0;
+      if (this.leadTransferee !== 0) {
+        // the transfer timed out; if the target may already be campaigning, make way for a clean election
+        if (this.timeoutNowSent) {
+          this.becomeFollower(this.term, 0);
+          return;
+        }
+        this.leadTransferee = 0;
+      }
     }
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
       this.heartbeatElapsed = 0;
@@ -342,13 +358,17 @@ export class Raft {
     return n > this.conf.voters.length / 2;
   }
 
-  /** leader and a quorum of voters heard from within the last election timeout */
+  /**
+   * Leader, no transfer under way, and a quorum of voters acknowledged a heartbeat sent within the
+   * last election timeout. Voters ignore (pre-)votes for an election timeout after they last heard
+   * from the leader (and after they start), so no other leader can be elected while this holds.
+   */
   hasQuorumLease(): boolean {
-    if (this.role !== "leader") return false;
+    if (this.role !== "leader" || this.leadTransferee !== 0 || this.timeoutNowSent) return false;
     let n = 0;
     for (const id of this.conf.voters) {
       const pr = this.prs.get(id);
-      if (id === this.id || (pr && pr.lastContactTicks < this.electionTimeout)) n++;
+      if (id === this.id || (pr && this.ticks - pr.leaseTick < this.electionTimeout)) n++;
     }
     return n > this.conf.voters.length / 2;
   }
@@ -406,7 +426,10 @@ export class Raft {
   step(m: Message): void {
     if (m.term > this.term) {
       if (m.type === "vote" || m.type === "pre-vote") {
-        const inLease = this.checkQuorum && this.lead !== 0 && this.electionElapsed < this.electionTimeout;
+        const inLease =
+          this.checkQuorum &&
+          ((this.lead !== 0 && this.electionElapsed < this.electionTimeout) ||
+            (this.holdoff && this.ticks < this.electionTimeout));
         if (!m.force && inLease) return;
       }
       if (m.type === "pre-vote") {
@@ -486,6 +509,7 @@ export class Raft {
       }
     } else if (m.type === "heartbeat-resp") {
       pr.recentActive = true;
+      if (m.index > pr.leaseTick && m.index <= this.ticks) pr.leaseTick = m.index;
       pr.probeSent = false;
       if (pr.state === "replicate" && pr.inflights.length >= pr.maxInflight) pr.inflights.shift();
       if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);
@@ -501,7 +525,9 @@ export class Raft {
       this.electionElapsed = 0;
       this.lead = m.from;
       this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-      this.send(emptyMsg("heartbeat-resp", m.from));
+      const r = emptyMsg("heartbeat-resp", m.from);
+      r.index = m.index; // echo the leader's send tick (lease)
+      this.send(r);
     } else if (m.type === "snap") {
       this.electionElapsed = 0;
       this.lead = m.from;
@@ -635,11 +661,13 @@ export class Raft {
       if (id === this.id) continue;
       const m = emptyMsg("heartbeat", id);
       m.commit = Math.min(pr.match, this.log.committed);
+      m.index = this.ticks;
       this.send(m);
     }
   }
 
   private sendTimeoutNow(to: number): void {
+    this.timeoutNowSent = true;
     this.send(emptyMsg("timeout-now", to));
   }
 

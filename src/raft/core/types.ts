@@ -56,7 +56,10 @@ export interface Message {
   term: number;
   /** app: term of the entry at `index`; vote: term of the last entry; app-resp (reject): hint term */
   logTerm: number;
-  /** app: index preceding `entries`; vote: last index; app-resp: last matched or rejected index */
+  /**
+   * app: index preceding `entries`; vote: last index; app-resp: last matched or rejected index;
+   * heartbeat: the leader's tick when sent, echoed by heartbeat-resp (quorum lease)
+   */
   index: number;
   entries: Entry[];
   commit: number;

@@ -19,6 +19,8 @@ export interface SimOptions {
   maxDelay?: number;
   /** turn fault injection off (plain network) */
   faults?: boolean;
+  /** bytes per append message (default 4096; 1 → one entry per message) */
+  maxSizePerMsg?: number;
   /** broken core variants, to prove the checks bite */
   unsafe?: RaftOptions["unsafe"];
   /** ticks allowed for liveness after healing */
@@ -44,6 +46,8 @@ export interface SimResult {
     compactions: number;
     dropped: number;
     duplicated: number;
+    /** steps at which some leader held the quorum lease */
+    leaseSteps: number;
   };
   trace: string[];
 }
@@ -77,8 +81,13 @@ function entryKey(e: Entry): string {
 }
 
 export function reproCommand(o: SimOptions): string {
-  const extra = o.unsafe ? ` (unsafe ${JSON.stringify(o.unsafe)})` : "";
-  return `bun scripts/raft-soak.ts --seed ${o.seed} --nodes ${o.nodes} --steps ${o.steps} --trace${extra}`;
+  const msg = o.maxSizePerMsg !== undefined ? ` --max-msg ${o.maxSizePerMsg}` : "";
+  const unsafe = o.unsafe
+    ? Object.keys(o.unsafe)
+        .map((k) => ` --unsafe ${k}`)
+        .join("")
+    : "";
+  return `bun scripts/raft-soak.ts --seed ${o.seed} --nodes ${o.nodes} --steps ${o.steps}${msg}${unsafe} --trace`;
 }
 
 export function runSim(o: SimOptions): SimResult {
@@ -105,6 +114,7 @@ export function runSim(o: SimOptions): SimResult {
     compactions: 0,
     dropped: 0,
     duplicated: 0,
+    leaseSteps: 0,
   };
   const pick = <T>(xs: T[]): T | undefined =>
     xs.length === 0 ? undefined : xs[Math.floor(rand() * xs.length)];
@@ -134,7 +144,7 @@ export function runSim(o: SimOptions): SimResult {
       rand: nodeRand(n.id * 1000 + now),
       electionTick: 10,
       heartbeatTick: 1,
-      maxSizePerMsg: 4096,
+      maxSizePerMsg: o.maxSizePerMsg ?? 4096,
       maxInflightMsgs: 8,
       unsafe: o.unsafe,
     });
@@ -425,13 +435,28 @@ export function runSim(o: SimOptions): SimResult {
     for (const n of nodes.values()) if (!members.has(n.id) && n.id < nextId) n.removed = true;
   };
 
+  // at most one node may believe it holds the quorum lease
+  const checkLease = () => {
+    let holder: SimNode | undefined;
+    for (const n of nodes.values()) {
+      if (!n.rn?.hasQuorumLease()) continue;
+      if (holder) {
+        fail(
+          `lease: ${holder.id} (term ${holder.rn!.status().term}) and ${n.id} (term ${n.rn.status().term}) both hold the quorum lease`,
+        );
+      }
+      holder = n;
+    }
+    if (holder) stats.leaseSteps++;
+  };
+
   let violation: string | undefined;
   try {
     for (let step = 0; step < o.steps; step++) {
       stats.steps++;
       const r = rand();
-      if (r < 0.25) tickAll();
-      else if (r < 0.6) deliverSome(1 + Math.floor(rand() * 4));
+      if (r < 0.15) tickAll();
+      else if (r < 0.6) deliverSome(1 + Math.floor(rand() * 8));
       else if (r < 0.75) {
         const n = pick([...nodes.values()]);
         if (n) processReady(n);
@@ -442,6 +467,7 @@ export function runSim(o: SimOptions): SimResult {
       } else if (faults) faultStep();
       else tickAll();
       refreshRemoved();
+      checkLease();
     }
 
     // heal: no faults, everyone back up, then a leader and every proposal applied everywhere
