@@ -137,11 +137,13 @@ export class Raft {
     // membership from the conf-change entries above the snapshot
     const first = this.log.firstIndex();
     const last = this.log.lastIndex();
-    if (last >= first) {
-      for (const e of o.storage.entries(first, last + 1)) {
+    for (let lo = Math.max(first, snap.meta.index + 1); lo <= last; ) {
+      const chunk = o.storage.entries(lo, Math.min(last + 1, lo + 1024));
+      for (const e of chunk) {
         if (e.type === "conf-change")
           this.confs.push({ index: e.index, conf: decodeConfChange(e.data).confState });
       }
+      lo += chunk.length;
     }
     this.conf = this.latestConf();
     if (hardState.term !== 0 || hardState.vote !== 0 || hardState.commit !== 0) {
