@@ -103,7 +103,7 @@ describe("RawNode", () => {
     const again = c.node(1).proposeConfChange({ type: "add-learner", node: 5 });
     expect(!again.ok && again.error.message).toMatch(/still pending/);
     c.settle();
-    const cc = c.nodes[0]!.storage.entries(3, 4)[0]!;
+    const cc = c.nodes[0]!.storage.entries(2, 3)[0]!;
     expect(cc.type).toBe("conf-change");
     expect(decodeConfChange(cc.data)).toEqual({
       type: "add-learner",
