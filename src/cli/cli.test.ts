@@ -125,10 +125,15 @@ describe("exit codes", () => {
     expect(r.stderr).toContain('PIPAM_LOG_LEVEL="loud"');
   });
 
-  test("status (still to come) says so and exits 1, after parsing options and config", async () => {
-    const r = await pipam(["-c", goodPath, "status", "--json", "--server", "http://127.0.0.1:1"]);
+  test("status needs the admin token (exit 2) and reports an unreachable daemon (exit 1)", async () => {
+    const noToken = await pipam(["-c", goodPath, "status", "--json", "--server", "http://127.0.0.1:1"]);
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain("admin_token_file");
+    const r = await pipam(["-c", goodPath, "status", "--json", "--server", "http://127.0.0.1:1"], {
+      PIPAM_RAFT_ADMIN_TOKEN: "t0ken",
+    });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("pipam status: not implemented yet");
+    expect(r.stderr).toContain("cannot get status from http://127.0.0.1:1");
   });
 
   test("the config is found through $PIPAM_CONFIG and $XDG_CONFIG_HOME", async () => {
