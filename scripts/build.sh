@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BUN=node_modules/.bin/bun
 ARCH="${ARCH:-amd64}"
 VERSION="${PIPAM_VERSION:-$(node -p 'require("./package.json").version')}"
-COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+COMMIT="${PIPAM_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 DIST="${PIPAM_DIST:-dist}"
 mkdir -p "$DIST"
 args=(build --compile --minify --bytecode --format=esm
