@@ -3,7 +3,7 @@
  * network with crashes (unpersisted state is lost), restarts, compaction, membership changes and
  * leadership transfers. Invariants are checked after every step; liveness after the faults heal.
  */
-import type { Entry, Message, RaftOptions, RawNode, Ready } from "../core/index.ts";
+import type { ConfState, Entry, LogStorage, Message, RaftOptions, RawNode, Ready } from "../core/index.ts";
 import { createRawNode, decodeConfChange, MemoryStorage } from "../core/index.ts";
 import { createPrng, fnv } from "./prng.ts";
 
@@ -19,6 +19,8 @@ export interface SimOptions {
   maxDelay?: number;
   /** turn fault injection off (plain network) */
   faults?: boolean;
+  /** each node's stable storage (default MemoryStorage); `conf` is the bootstrap membership, absent for joiners */
+  storage?: (id: number, conf: ConfState | undefined) => LogStorage;
   /** bytes per append message (default 4096; 1 → one entry per message) */
   maxSizePerMsg?: number;
   /** broken core variants, to prove the checks bite */
@@ -57,7 +59,7 @@ class Violation extends Error {}
 interface SimNode {
   id: number;
   rn: RawNode | undefined;
-  storage: MemoryStorage;
+  storage: LogStorage;
   /** volatile state machine: applied index and chained hash */
   smIndex: number;
   smHash: number;
@@ -163,7 +165,7 @@ export function runSim(o: SimOptions): SimResult {
     const n: SimNode = {
       id,
       rn: undefined,
-      storage: new MemoryStorage(conf),
+      storage: o.storage ? o.storage(id, conf) : new MemoryStorage(conf),
       smIndex: 0,
       smHash: 0,
       removed: false,

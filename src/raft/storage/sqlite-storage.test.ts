@@ -197,3 +197,32 @@ describe("the compiled binary", () => {
     rmSync(out, { force: true });
   }, 120_000);
 });
+
+describe("the simulator on SQLite storage", () => {
+  // in-memory SQLite (the storage object survives a simulated crash; only the RawNode is lost)
+  test("a few seeds with faults, crashes and compaction pass the invariants", async () => {
+    const { runSim } = await import("../sim/sim.ts");
+    const opened: { close(): void }[] = [];
+    let compactions = 0;
+    let crashes = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const r = runSim({
+        seed,
+        nodes: seed % 2 === 0 ? 5 : 3,
+        steps: 300,
+        storage: (_id, conf) => {
+          const s = openSqliteStorage(":memory:");
+          opened.push(s);
+          if (conf) s.bootstrap(conf);
+          return s;
+        },
+      });
+      expect(`seed ${seed}: ${r.violation ?? "ok"}`).toBe(`seed ${seed}: ok`);
+      compactions += r.stats.compactions;
+      crashes += r.stats.crashes;
+    }
+    expect(compactions).toBeGreaterThan(0);
+    expect(crashes).toBeGreaterThan(0);
+    for (const s of opened) s.close();
+  }, 60_000);
+});
