@@ -9,6 +9,8 @@ import type { StateStore } from "../reconcile/store.ts";
 import { guestViewsFromInventory } from "../server/from-inventory.ts";
 import type {
   CycleView,
+  GuestView,
+  IpamObjectView,
   NodeView,
   PeerView,
   ProviderHealthView,
@@ -16,7 +18,10 @@ import type {
   StatusSource,
   SyncState,
 } from "../server/status.ts";
-import type { RRset } from "../state/model.ts";
+import { memoize } from "../server/status.ts";
+import { ipamObjectStates } from "../state/ipam-status.ts";
+import type { IpamChanges } from "../state/ipam-types.ts";
+import { emptyChanges, type RRset } from "../state/model.ts";
 
 export interface StatusSourceOptions {
   store: StateStore;
@@ -36,10 +41,66 @@ export interface LiveStatus extends StatusSource {
 export function createStatusSource(opts: StatusSourceOptions): LiveStatus {
   const cycles: CycleView[] = [];
   let last: CycleReport | undefined;
+  let netbox: Map<string, IpamObjectView[]> | undefined;
   const keep = opts.keep ?? 20;
+  // Guest views are rebuilt at most once a second (or after a cycle), not per request.
+  const guestViews = memoize(
+    () => buildGuests(),
+    () => [last, Math.floor(Date.now() / 1000)],
+  );
+  function buildGuests(): GuestView[] {
+    const state = opts.store.state();
+    const guests = [...state.guests.values()].sort((a, b) =>
+      a.cluster === b.cluster ? a.vmid - b.vmid : a.cluster < b.cluster ? -1 : 1,
+    );
+    const conflictNames = new Set((last?.conflicts ?? []).map((c) => c.subject));
+    const dnsState = (rr: RRset): { state: SyncState; error?: string; provider: string } => {
+      const k = rrsetKey(rr);
+      const failed = state.dnsFailed.get(k);
+      if (failed)
+        return {
+          state: failed.kind === "conflict" ? "conflict" : "failed",
+          error: failed.error,
+          provider: "powerdns",
+        };
+      const owned = state.dnsOwned.get(k);
+      if (owned && owned.ttl === rr.ttl && owned.records.join(",") === rr.records.join(",")) {
+        return { state: "in-sync", provider: "powerdns" };
+      }
+      if (conflictNames.has(rr.name) || conflictNames.has(rr.name.replace(/\.$/, ""))) {
+        return { state: "conflict", provider: "powerdns" };
+      }
+      return { state: "pending", provider: "powerdns" };
+    };
+    const views = guestViewsFromInventory(
+      { guests, collectedAt: last?.startedAt ?? 0, complete: true, errors: [] },
+      last?.desired ?? [],
+      { dns: dnsState },
+    );
+    if (netbox) for (const v of views) v.netbox = netbox.get(v.key) ?? [];
+    return views;
+  }
   return {
     record(report) {
       last = report;
+      const nb = report.ipam;
+      if (nb?.desired && nb.changes) {
+        const pending: IpamChanges = nb.appliedOk
+          ? {
+              ...nb.changes,
+              vms: emptyChanges(),
+              interfaces: emptyChanges(),
+              macs: emptyChanges(),
+              ips: emptyChanges(),
+            }
+          : nb.changes;
+        netbox = new Map(
+          [...ipamObjectStates(nb.desired, pending, nb.failed)].map(([k, list]) => [
+            k,
+            list.map((o) => ({ ...o, provider: "netbox" })),
+          ]),
+        );
+      }
       cycles.unshift({
         startedAt: report.startedAt,
         durationMs: report.durationMs,
@@ -50,34 +111,12 @@ export function createStatusSource(opts: StatusSourceOptions): LiveStatus {
       cycles.length = Math.min(cycles.length, keep);
     },
     snapshot(): StatusSnapshot {
-      const state = opts.store.state();
-      const guests = [...state.guests.values()].sort((a, b) =>
-        a.cluster === b.cluster ? a.vmid - b.vmid : a.cluster < b.cluster ? -1 : 1,
-      );
-      const conflictNames = new Set((last?.conflicts ?? []).map((c) => c.subject));
-      const dnsState = (rr: RRset): { state: SyncState; error?: string; provider: string } => {
-        const k = rrsetKey(rr);
-        const failed = state.dnsFailed.get(k);
-        if (failed) return { state: "failed", error: failed.error, provider: "powerdns" };
-        const owned = state.dnsOwned.get(k);
-        if (owned && owned.ttl === rr.ttl && owned.records.join(",") === rr.records.join(",")) {
-          return { state: "in-sync", provider: "powerdns" };
-        }
-        if (conflictNames.has(rr.name) || conflictNames.has(rr.name.replace(/\.$/, ""))) {
-          return { state: "conflict", provider: "powerdns" };
-        }
-        return { state: "pending", provider: "powerdns" };
-      };
       return {
         mode: opts.mode,
         node: opts.node(),
         peers: opts.peers?.() ?? [],
         cycles,
-        guests: guestViewsFromInventory(
-          { guests, collectedAt: last?.startedAt ?? 0, complete: true, errors: [] },
-          last?.desired ?? [],
-          { dns: dnsState },
-        ),
+        guests: guestViews(),
         conflicts: last?.conflicts ?? [],
         providers: opts.providers?.() ?? [],
       };

@@ -93,7 +93,10 @@ export interface CycleReport {
   /** NetBox part of the cycle (absent without [ipam]). */
   ipam?: {
     read: boolean;
+    desired?: IpamDesired;
     changes?: IpamChanges;
+    /** The changes were written (not a dry run, not skipped, apply did not throw). */
+    appliedOk?: boolean;
     applied: number;
     failed: ApplyFailure<IpamRef>[];
     writes: number;
@@ -325,6 +328,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       return;
     }
     const changes = planIpam(desired, current, ipam.plan);
+    part.desired = desired;
     part.changes = changes;
     report.conflicts.push(...changes.conflicts);
     if (opts.dryRun) return;
@@ -337,6 +341,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       part.applied = res.applied;
       part.failed = res.failed;
       part.writes = res.writes;
+      part.appliedOk = true;
       for (const f of res.failed)
         report.warnings.push(`netbox ${f.item.kind} ${f.item.name} rejected: ${f.error}`);
       const failed = res.failed.map((f) => ({
