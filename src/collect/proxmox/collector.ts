@@ -85,7 +85,7 @@ function createEndpointCollector(
     }));
     const now = o.clock.now();
     const seen = new Set<number>();
-    const work: Promise<void>[] = [];
+    const todo = new Map<string, Array<() => Promise<void>>>();
     const details = new Map<number, GuestDetails | undefined>();
     let queried = 0;
     for (const e of parsed.entries) {
@@ -114,7 +114,7 @@ function createEndpointCollector(
       }
       queried++;
       const sameBoot = k !== undefined && reason !== "rebooted" && k.entry.status === e.status;
-      work.push(
+      const job = () =>
         readDetails(ctx, cluster, e, k?.details, sameBoot, signal).then((r) => {
           for (const p of r.problems) log.debug("odd guest data", { problem: p });
           details.set(e.vmid, r.details);
@@ -124,10 +124,27 @@ function createEndpointCollector(
             details: r.details,
             nextAt: nextDetailsAt(o.clock.now(), ok, o, cluster, e.vmid),
           });
-        }),
-      );
+        });
+      const q = todo.get(e.node);
+      if (q) q.push(job);
+      else todo.set(e.node, [job]);
     }
-    await Promise.all(work);
+    // Per node, a few workers pull guests (2 per call slot: each guest makes up to 2 calls in a row),
+    // so thousands of guests never mean thousands of live promises; the client's per-node
+    // semaphore is what bounds the calls.
+    const workers: Promise<void>[] = [];
+    for (const q of todo.values()) {
+      let next = 0;
+      const n = Math.min(q.length, Math.max(1, ep.concurrencyPerNode) * 2);
+      for (let i = 0; i < n; i++) {
+        workers.push(
+          (async () => {
+            while (next < q.length && !signal.aborted) await q[next++]!();
+          })(),
+        );
+      }
+    }
+    await Promise.all(workers);
     if (signal.aborted) throw signal.reason;
     for (const vmid of [...known.keys()]) if (!seen.has(vmid)) known.delete(vmid);
     const guests: Guest[] = [];
