@@ -62,20 +62,35 @@ export class InteractionEnv {
     const a = (i: number) => Number(args[i]);
     switch (cmd) {
       case "add-nodes": {
-        // add-nodes <n> [voters...] | add-nodes <n> join   (join: empty membership, learns it from the leader)
+        // add-nodes <n> [voters...] [join] [max-msg=<bytes>] [unsafe=commitPreviousTerm|skipUpToDateCheck]
+        //   join: empty membership, learned from the leader; unsafe: a deliberately broken core
         const n = a(0);
         const first = this.nodes.size + 1;
-        const join = args[1] === "join";
+        const opts = new Map(
+          args.filter((x) => x.includes("=")).map((x) => x.split("=") as [string, string]),
+        );
+        const rest = args.slice(1).filter((x) => !x.includes("="));
+        const join = rest[0] === "join";
         const voters = join
           ? []
-          : args.length > 1
-            ? args.slice(1).map(Number)
+          : rest.length > 0
+            ? rest.map(Number)
             : [...Array(first + n - 1).keys()].map((i) => i + 1);
+        const unsafe = opts.has("unsafe") ? { [opts.get("unsafe")!]: true } : undefined;
+        const maxSizePerMsg = opts.has("max-msg") ? Number(opts.get("max-msg")) : undefined;
         for (let id = first; id < first + n; id++) {
           const storage = new MemoryStorage({ voters, learners: [] });
           // node i times out after exactly 10 + (i - 1) ticks, so elections are predictable
           const rand = () => ((id - 1) % 10) / 10;
-          const rn = createRawNode({ id, storage, rand, electionTick: 10, heartbeatTick: 1 });
+          const rn = createRawNode({
+            id,
+            storage,
+            rand,
+            electionTick: 10,
+            heartbeatTick: 1,
+            unsafe,
+            maxSizePerMsg,
+          });
           this.nodes.set(id, { rn, storage, applied: [] });
           this.out.push(`node ${id}: voters=${JSON.stringify(voters)}`);
         }
@@ -162,6 +177,23 @@ export class InteractionEnv {
         for (const id of this.ids(args))
           this.out.push(`${id}: ${this.node(id).applied.map(fmtEntry).join(", ") || "nothing"}`);
         break;
+      case "check-safety": {
+        // state machine safety: no two nodes applied different entries at one index
+        const at = new Map<number, { id: number; e: Entry }>();
+        for (const [id, n] of this.nodes) {
+          for (const e of n.applied) {
+            const seen = at.get(e.index);
+            if (!seen) at.set(e.index, { id, e });
+            else if (seen.e.term !== e.term || fmtEntry(seen.e) !== fmtEntry(e)) {
+              this.out.push(
+                `VIOLATION at index ${e.index}: ${seen.id} applied ${fmtEntry(seen.e)}, ${id} applied ${fmtEntry(e)}`,
+              );
+            }
+          }
+        }
+        if (this.out.length === 0) this.out.push("state machine safety: ok");
+        break;
+      }
       default:
         throw new Error(`unknown command ${cmd}`);
     }
