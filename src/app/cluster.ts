@@ -6,6 +6,7 @@
  * failed. Followers serve the status page with their view and a link to the leader.
  */
 import { mkdirSync } from "node:fs";
+import type { ConnectRouter } from "@connectrpc/connect";
 import { AdminService } from "../gen/pipam/v1/admin_pb.ts";
 import { RaftService } from "../gen/pipam/v1/raft_pb.ts";
 import { systemClock } from "../lib/clock.ts";
@@ -14,6 +15,7 @@ import type { HealthCheck } from "../lib/health.ts";
 import { createReplicatedStore, createStateFsm } from "../raft/fsm.ts";
 import { createRaftNode } from "../raft/node.ts";
 import { openRaftStorage } from "../raft/open-storage.ts";
+import { startGrpcServer } from "../raft/transport/grpc-server.ts";
 import { createPeerSender } from "../raft/transport/peer-client.ts";
 import { raftServiceImpl } from "../raft/transport/peer-service.ts";
 import { rpcHandlers } from "../raft/transport/rpc-handlers.ts";
@@ -146,7 +148,7 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
       );
     return checks;
   };
-  const rpc = rpcHandlers((router) => {
+  const routes = (router: ConnectRouter) => {
     router.service(
       RaftService,
       raftServiceImpl((msgs) => node.step(msgs), raft.secret),
@@ -164,7 +166,8 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
         health,
       }),
     );
-  });
+  };
+  const rpc = rpcHandlers(routes);
   const serverOpts = {
     status,
     metrics,
@@ -185,6 +188,8 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
   if (raft.listenAddr && raft.listenAddr !== config.server.listen) {
     servers.push(createServer({ ...serverOpts, listen: raft.listenAddr }));
   }
+  const grpc = config.server.grpcListen ? await startGrpcServer(config.server.grpcListen, routes) : undefined;
+  if (grpc) logger.info("native gRPC listening", { url: grpc.url });
   // A new leader reconciles at once (full: it retries what the old leader left unsynced).
   node.onRoleChange((r) => {
     if (r === "leader") setTimeout(() => wakeFn?.(true), raft.tickIntervalMs * 2);
@@ -220,7 +225,7 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
     clearInterval(metricsTimer);
     node.stop();
     sender.stop();
-    await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all([...servers.map((s) => s.stop()), grpc?.stop()]);
     storage.close?.();
     logger.info("pipam stopped");
   }

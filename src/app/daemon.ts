@@ -3,6 +3,7 @@
  * Single node (raft.node_id = 0): an in-memory reconciled state, rebuilt from the ownership
  * markers after a restart (the first cycle is a full reconcile that reads the provider).
  */
+import type { ConnectRouter } from "@connectrpc/connect";
 import type { Config } from "../config/index.ts";
 import { toProxmoxEndpoints } from "../config/index.ts";
 import { systemClock } from "../lib/clock.ts";
@@ -91,7 +92,7 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
   const { adminServiceImpl } = await import("./admin-service.ts");
   const { AdminService } = await import("../gen/pipam/v1/admin_pb.ts");
   const { rpcHandlers } = await import("../raft/transport/rpc-handlers.ts");
-  const rpc = rpcHandlers((router) => {
+  const routes = (router: ConnectRouter) => {
     router.service(
       AdminService,
       adminServiceImpl({
@@ -104,7 +105,8 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
         health: async (sig) => (dns ? dns.provider.health(sig) : []),
       }),
     );
-  });
+  };
+  const rpc = rpcHandlers(routes);
   const server = createServer({
     listen: config.server.listen,
     status,
@@ -115,6 +117,9 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
     version: opts.version,
     rpcHandlers: rpc,
   });
+  const { startGrpcServer } = await import("../raft/transport/grpc-server.ts");
+  const grpc = config.server.grpcListen ? await startGrpcServer(config.server.grpcListen, routes) : undefined;
+  if (grpc) logger.info("native gRPC listening", { url: grpc.url });
   logger.info("pipam running", {
     mode: "single",
     status: server.url,
@@ -140,6 +145,7 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
       signal,
     );
   } finally {
+    await grpc?.stop();
     await server.stop();
     logger.info("pipam stopped");
   }

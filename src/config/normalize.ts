@@ -112,6 +112,8 @@ export function normalizeConfig(
   // ---- server
   if (!/^.+:\d{1,5}$/.test(raw.server.listen))
     s.issue(["server", "listen"], `"${raw.server.listen}" must be host:port`);
+  if (raw.server.grpc_listen !== undefined && !/^.+:\d{1,5}$/.test(raw.server.grpc_listen))
+    s.issue(["server", "grpc_listen"], `"${raw.server.grpc_listen}" must be host:port`);
   const serverToken = s.secret(["server"], {
     env: ["PIPAM_SERVER_TOKEN"],
     file: raw.server.token_file,
@@ -134,7 +136,11 @@ export function normalizeConfig(
       ...(dns ? { dns } : {}),
       ...(ipam ? { ipam } : {}),
       raft,
-      server: { listen: raw.server.listen, ...(serverToken !== undefined ? { token: serverToken } : {}) },
+      server: {
+        listen: raw.server.listen,
+        ...(raw.server.grpc_listen !== undefined ? { grpcListen: raw.server.grpc_listen } : {}),
+        ...(serverToken !== undefined ? { token: serverToken } : {}),
+      },
       log: {
         ...(raw.log.level !== undefined ? { level: raw.log.level } : {}),
         ...(raw.log.format !== undefined ? { format: raw.log.format } : {}),

@@ -137,6 +137,7 @@ export const raftSchema = z.strictObject({
 
 export const serverSchema = z.strictObject({
   listen: str().default("127.0.0.1:9180"),
+  grpc_listen: str().optional(),
   token: str().optional(),
   token_file: str().optional(),
 });

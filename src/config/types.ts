@@ -85,7 +85,8 @@ export interface Config {
   dns?: DnsConfig;
   ipam?: IpamConfig;
   raft: RaftConfig;
-  server: { listen: string; token?: string };
+  /** grpcListen: optional h2c port for native gRPC clients (Bun.serve cannot send trailers). */
+  server: { listen: string; grpcListen?: string; token?: string };
   log: { level?: LogLevel; format?: LogFormat };
   mapping: ZoneMapping[];
   /** Things that are allowed but probably not meant (printed at startup). */
