@@ -1,7 +1,7 @@
 /**
  * Raft soak: runs the deterministic simulator over many seeds.
  *   bun scripts/raft-soak.ts [--seeds 10000] [--from 1] [--steps 500] [--nodes 3,5] [--seed N --trace]
- *   [--unsafe commitPreviousTerm|skipUpToDateCheck]
+ *   [--unsafe commitPreviousTerm|skipUpToDateCheck] [--max-msg bytes] [--loss 0.05] [--dup 0.02] [--max-delay 3]
  * Exit 1 on the first violation, with a one-line reproduction command.
  */
 import { parseArgs } from "node:util";
@@ -17,6 +17,9 @@ const { values } = parseArgs({
     trace: { type: "boolean", default: false },
     unsafe: { type: "string" },
     "max-msg": { type: "string" },
+    loss: { type: "string" },
+    dup: { type: "string" },
+    "max-delay": { type: "string" },
   },
 });
 const steps = Number(values.steps);
@@ -33,7 +36,18 @@ let runs = 0;
 for (const seed of seeds) {
   for (const nodes of nodeCounts) {
     const maxSizePerMsg = values["max-msg"] ? Number(values["max-msg"]) : undefined;
-    const r = runSim({ seed, nodes, steps, trace: values.trace, unsafe, maxSizePerMsg });
+    const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+    const r = runSim({
+      seed,
+      nodes,
+      steps,
+      trace: values.trace,
+      unsafe,
+      maxSizePerMsg,
+      loss: num(values.loss),
+      dup: num(values.dup),
+      maxDelay: num(values["max-delay"]),
+    });
     runs++;
     for (const [k, v] of Object.entries(r.stats)) totals[k] = (totals[k] ?? 0) + v;
     if (!r.ok) {

@@ -83,7 +83,10 @@ function entryKey(e: Entry): string {
 }
 
 export function reproCommand(o: SimOptions): string {
-  const msg = o.maxSizePerMsg !== undefined ? ` --max-msg ${o.maxSizePerMsg}` : "";
+  let msg = o.maxSizePerMsg !== undefined ? ` --max-msg ${o.maxSizePerMsg}` : "";
+  if (o.loss !== undefined) msg += ` --loss ${o.loss}`;
+  if (o.dup !== undefined) msg += ` --dup ${o.dup}`;
+  if (o.maxDelay !== undefined) msg += ` --max-delay ${o.maxDelay}`;
   const unsafe = o.unsafe
     ? Object.keys(o.unsafe)
         .map((k) => ` --unsafe ${k}`)
