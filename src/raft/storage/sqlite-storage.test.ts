@@ -75,6 +75,23 @@ describe("opening the raft database", () => {
     s.close();
   });
 
+  test("bootstrap only once; metadata round-trips", () => {
+    const p = join(dir, "boot.db");
+    const s = openSqliteStorage(p);
+    expect(s.isEmpty()).toBe(true);
+    s.bootstrap({ voters: [1, 2, 3], learners: [] });
+    expect(s.isEmpty()).toBe(false);
+    expectStorageError(() => s.bootstrap({ voters: [9], learners: [] }), /already initialised/);
+    s.setMeta("cluster-id", "abc");
+    s.setMeta("cluster-id", "def");
+    s.close();
+    const r = openSqliteStorage(p);
+    expect(r.getMeta("cluster-id")).toBe("def");
+    expect(r.getMeta("nope")).toBeUndefined();
+    expect(r.initialState().confState).toEqual({ voters: [1, 2, 3], learners: [] });
+    r.close();
+  });
+
   test("raftDbSelfTest runs the migrations on a new file", async () => {
     const line = await raftDbSelfTest(join(dir, "self.db"));
     expect(line).toMatch(
