@@ -737,6 +737,10 @@ if (existsSync(a.out)) {
     const block = text.slice(i + MARK_BEGIN.length, k).replace(/```(json)?/g, "");
     try {
       previous = JSON.parse(block);
+      if (previous && (previous as { quick?: boolean }).quick !== QUICK) {
+        console.log("previous BENCHMARKS.md was a run of another size (--quick or not); no regression check");
+        previous = undefined;
+      }
     } catch {
       console.log("previous BENCHMARKS.md: JSON block unreadable; no regression check");
     }
