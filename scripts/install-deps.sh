@@ -29,7 +29,9 @@ if [ "${PIPAM_SKIP_APT:-0}" != 1 ] && [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # npm 11 here writes lock files without other platforms' optional packages (biome, buf, esbuild
+  # binaries) and `npm ci` then refuses the lock; `npm install` honours the same locked versions.
+  npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
 fi
 node_modules/.bin/bun --version >/dev/null
 echo "install-deps: ok (bun $(node_modules/.bin/bun --version))"
