@@ -483,15 +483,24 @@ let cluster:
   | {
       seq: Load;
       conc: Load;
-      failover: {
+      failover?: {
         rounds: number;
         reconciled: { median_ms: number; p95_ms: number; ok: number; max_ms: number };
         elected: { median_ms: number; p95_ms: number };
       };
+      failover_error?: string;
     }
   | undefined;
-if (clusterR?.result && !clusterR.result.error) cluster = clusterR.result as never;
-else if (clusterR && !(clusterR.error ?? "").startsWith("skipped")) {
+if (clusterR?.result && !clusterR.result.error) {
+  const c = clusterR.result as NonNullable<typeof cluster>;
+  cluster = c;
+  if (c.failover_error)
+    notMeasured.push({
+      section: "Failover",
+      what: "pipam failover (some or all rounds)",
+      why: c.failover_error,
+    });
+} else if (clusterR && !(clusterR.error ?? "").startsWith("skipped")) {
   const why = clusterR.error ?? "no result";
   notMeasured.push({
     section: "Raft",
