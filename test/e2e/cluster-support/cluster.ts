@@ -84,6 +84,8 @@ export interface ClusterOptions {
   size?: number;
   collectInterval?: string;
   tickIntervalMs?: number;
+  /** TOML appended to every node's config (tables only, e.g. `[log]\nlevel = "debug"`). */
+  extraConfig?: string;
 }
 
 const LISTENING = /http server listening url=http:\/\/127\.0\.0\.1:(\d+)/g;
@@ -156,6 +158,7 @@ secret_file = "${raftSecret}"
 admin_token_file = "${adminFile}"
 [raft.peers]
 ${peers}
+${o.extraConfig ?? ""}
 `,
     );
     writeFileSync(logPath, "");
