@@ -220,6 +220,14 @@ runs.push(
 );
 const byName = new Map(runs.map((r) => [r.name, r]));
 
+function unparsed(section: string, what: string): void {
+  notMeasured.push({
+    section,
+    what,
+    why: "its output was not recognised (format changed?): see the raw output",
+  });
+}
+
 /** Notes a run that failed; true when it left nothing to read (its rows then say "not measured"). */
 function failed(section: string, what: string, r: Run | undefined): boolean {
   if (!r || r.error?.startsWith("skipped")) return true;
@@ -248,6 +256,7 @@ for (const g of collectSizes) {
     ).exec(r!.output);
   const f = row("first");
   const u = row("unchanged");
+  if (!f || !u) unparsed("Collection", `${g} guests`);
   const x = {
     guests: g,
     first: f ? Number(f[1]) : undefined,
@@ -309,6 +318,7 @@ if (small && largest && largest !== small) {
         .reverse()
         .find((l) => l.startsWith("{")) ?? "{}",
     ) as Record<string, unknown>;
+    if (j.raw_ms === undefined) unparsed("DNS", "first sync / unchanged / churn");
     const raw = (j.raw_ms as number[] | undefined) ?? [];
     const sync = (j.sync_ms as number[] | undefined) ?? [];
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
@@ -380,6 +390,7 @@ if (small && largest && largest !== small) {
       /summary: first (\d+) ms \/ (\d+) writes; unchanged (\d+) ms \/ (\d+) writes.*?1% changed (\d+) ms \/ (\d+) writes/.exec(
         r!.output,
       );
+    if (!m) unparsed("NetBox", "first / unchanged / 1%");
     if (m) {
       add({
         id: "netbox.first_ms",
@@ -422,6 +433,7 @@ if (small && largest && largest !== small) {
       /^first page\s+([\d.]+) ms\s+([\d.]+)\s+([\d.]+) ms\s+([\d.]+)\s+([\d.]+) KiB\s+([\d.]+) KiB/m.exec(
         r!.output,
       );
+    if (!m) unparsed("Status page", "first page");
     if (m) {
       add({
         id: "web.first_page_http_p50_ms",
@@ -440,6 +452,7 @@ if (small && largest && largest !== small) {
 {
   const r = byName.get("raft-storage");
   if (!failed("Raft storage", "append throughput", r)) {
+    const before = metrics.length;
     for (const m of r!.output.matchAll(
       /^\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*([\d.,]+)\s*\|[^|]*\|\s*([\d.,]+)\s*\|\s*([^|]+)\|/gm,
     )) {
@@ -454,6 +467,7 @@ if (small && largest && largest !== small) {
         note: `p50 / p99 ${m[5]!.trim()}`,
       });
     }
+    if (metrics.length === before) unparsed("Raft storage", "append throughput");
   }
 }
 
