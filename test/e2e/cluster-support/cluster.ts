@@ -189,6 +189,7 @@ ${o.extraConfig ?? ""}
         proc = Bun.spawn([o.bin, "-c", configPath, "run"], { env, stdout: fd, stderr: fd, stdin: "ignore" });
         closeSync(fd);
         const started = proc;
+        watchdog(started.pid);
         const port = await waitFor(
           `node ${id} to listen (log ${logPath})`,
           () => {
@@ -334,6 +335,19 @@ ${o.extraConfig ?? ""}
     throw e;
   }
   return cluster;
+}
+
+/** Kills the node if this test process dies without cleaning up (checked every second). */
+function watchdog(pid: number): void {
+  const w = Bun.spawn(
+    [
+      "sh",
+      "-c",
+      `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 1; done; kill -9 ${pid} 2>/dev/null`,
+    ],
+    { stdin: "ignore", stdout: "ignore", stderr: "ignore" },
+  );
+  w.unref();
 }
 
 function tail(path: string): string {
