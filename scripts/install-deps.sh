@@ -34,4 +34,6 @@ if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.packa
   npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
 fi
 node_modules/.bin/bun --version >/dev/null
+# Typed NetBox client: types generated from NetBox's own OpenAPI schema (not committed: 2.5 MB).
+[ -f src/providers/ipam/netbox/schema.d.ts ] || bash scripts/gen-netbox-types.sh >/dev/null
 echo "install-deps: ok (bun $(node_modules/.bin/bun --version))"

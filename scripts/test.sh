@@ -12,6 +12,7 @@ step() { # name, command...
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
 }
 step "codegen is fresh" bash scripts/codegen-check.sh
+step "NetBox API types" bash scripts/gen-netbox-types.sh
 step "typecheck" tsc --noEmit
 step "lint" biome check --diagnostic-level=error .
 step "import rules" bun scripts/check-imports.ts
