@@ -489,6 +489,15 @@ export class Raft {
     if (m.type === "app-resp") {
       pr.recentActive = true;
       if (m.reject) {
+        if (m.rejectHint < pr.match) {
+          // The follower lost entries it had acknowledged (e.g. its data_dir was wiped): forget
+          // its old match and probe again from its end (a snapshot if that is compacted away).
+          // Safe: the commit index never moves backwards; a stale reject only costs a resend.
+          pr.match = m.rejectHint;
+          pr.becomeProbe();
+          this.sendAppend(m.from, true);
+          return;
+        }
         let nextProbe = m.rejectHint;
         if (m.logTerm > 0) nextProbe = this.log.findConflictByTerm(m.rejectHint, m.logTerm);
         if (pr.maybeDecrTo(m.index, nextProbe)) {
