@@ -55,7 +55,7 @@ export function adminServiceImpl(d: AdminDeps): ServiceImpl<typeof AdminService>
         conflicts: last?.conflicts.length ?? 0,
         lastCycleAtMs: big(last?.startedAt ?? 0),
       };
-      if (!d.node) return { ...base, role: "single", leaderId: big(d.nodeId) };
+      if (!d.node) return { ...base, role: "single", leaderId: big(d.nodeId), hasLease: true };
       const st = d.node.status();
       const urls = d.node.memberUrls();
       const voters = new Set(st.confState.voters);
@@ -63,6 +63,7 @@ export function adminServiceImpl(d: AdminDeps): ServiceImpl<typeof AdminService>
       return {
         ...base,
         role: st.role,
+        hasLease: d.node.hasLease(),
         leaderId: big(st.leader),
         leaderUrl: urls.get(st.leader) ?? "",
         term: big(st.term),

@@ -65,6 +65,7 @@ Examples:
         mode: st.mode,
         nodeId: Number(st.nodeId),
         role: st.role,
+        hasLease: st.hasLease,
         leaderId: Number(st.leaderId),
         leaderUrl: st.leaderUrl || undefined,
         term: Number(st.term),
@@ -87,7 +88,7 @@ Examples:
       }
       const lines = [
         `mode:      ${doc.mode}`,
-        `node:      ${doc.nodeId} (${doc.role})`,
+        `node:      ${doc.nodeId} (${doc.role}${doc.role === "leader" ? (doc.hasLease ? ", holds the quorum lease" : ", NO quorum lease: not writing") : ""})`,
         ...(doc.mode === "cluster"
           ? [
               `leader:    ${doc.leaderId || "none"}${doc.leaderUrl ? ` ${doc.leaderUrl}` : ""}`,
