@@ -877,6 +877,21 @@ L.push("");
 L.push("## Regressions against the previous run");
 L.push("");
 L.push(regressions.length === 0 ? "None flagged." : regressions.map((r) => `- ${r}`).join("\n"));
+// etcd's code did not change between runs: when its numbers moved, the machine did
+const drift = ["raft.etcd.seq.per_s", "raft.etcd.conc.per_s"].flatMap((id) => {
+  const now = metrics.find((m) => m.id === id)?.value;
+  const before = previous?.metrics[id];
+  return now != null && before != null && before !== 0 ? [(now - before) / before] : [];
+});
+if (drift.length > 0) {
+  const worst = drift.reduce((x, y) => (Math.abs(y) > Math.abs(x) ? y : x));
+  L.push("");
+  L.push(
+    Math.abs(worst) > REGRESSION
+      ? `Caution: etcd itself (same binary, same settings) moved ${(worst * 100).toFixed(0)}% since the previous run, so this machine was in a different state (load ${facts.load_before} before this run); read the flagged rows against the ratios to etcd in the same run, not as code changes alone.`
+      : `etcd itself (the control) moved ${(worst * 100).toFixed(0)}% since the previous run, within the ${REGRESSION * 100}% threshold.`,
+  );
+}
 L.push("");
 L.push("## Runs");
 L.push("");
