@@ -117,7 +117,7 @@ describe.skipIf(reason !== undefined)(
         path,
         `collect_interval = "2s"
 [proxmox]
-url = "${simInfo.url}"
+url = "${simInfo.url.replace("127.0.0.1", "localhost")}"  # a name: getaddrinfo under the filter
 user = "${user}"
 token_id = "${token}"
 insecure = true
