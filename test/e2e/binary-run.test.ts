@@ -2,7 +2,7 @@
  * `dist/pipam run` (the compiled binary) against the Proxmox simulator and a real PowerDNS:
  * first sync, then guests added / changed / renamed / removed, kill -9 in the middle of applying
  * a large change and a restart (converges from the ownership comments alone: no duplicates, no
- * leftovers), /healthz and /readyz, SIGTERM → exit 0. Records made by hand must survive all of it.
+ * leftovers), PowerDNS killed while running and back, /healthz and /readyz, SIGTERM → exit 0. Records made by hand must survive all of it.
  * Checked with `dig` against the real server and through the API (ownership comments).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -252,6 +252,50 @@ describe("pipam run (compiled binary)", () => {
       expect(gate.patches).toBe(patches);
     }, 60_000);
   }
+
+  test("PowerDNS down while running: cycles fail (/readyz 503, nothing lost), then it converges when back", async () => {
+    const url = await daemon!.serverUrl();
+    await waitFor(
+      "/readyz 200",
+      async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined),
+      {
+        timeoutMs: 10_000,
+        intervalMs: 200,
+      },
+    );
+    await pdns.kill();
+    sim.mutate((s) => {
+      s.guests.push(guest(400, 400, { v6: true }));
+      s.guests.splice(0, 1);
+    });
+    try {
+      const down = await waitFor(
+        "/readyz 503 while PowerDNS is down",
+        async () => {
+          const r = await fetch(`${url}/readyz`);
+          return r.status === 503 ? r.text() : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 200 },
+      );
+      expect(down.length).toBeGreaterThan(0);
+      expect(await daemon!.waitExit(0)).toBeUndefined(); // still running
+    } finally {
+      await pdns.restart();
+    }
+    const t0 = Date.now();
+    await waitConverged("PowerDNS back");
+    timings.pdnsBackToConverged = Date.now() - t0;
+    await checkAll();
+    expect(await pdns.dig(`g-400.${ZONE}`, "AAAA")).toEqual(["fd00:1::190"]);
+    await waitFor(
+      "/readyz 200 again",
+      async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined),
+      {
+        timeoutMs: 10_000,
+        intervalMs: 200,
+      },
+    );
+  }, 60_000);
 
   test("SIGTERM stops it cleanly: exit 0 within a few seconds, the port closed", async () => {
     const url = await daemon!.serverUrl();

@@ -1,7 +1,8 @@
 /**
  * An HTTP proxy in front of the PowerDNS API that can hold writes: `holdAfter(n)` lets the next
  * `n` PATCH requests through and holds every later one (it is never forwarded). Used to kill pipam
- * in the middle of a cycle's writes deterministically: some zones written, others not.
+ * in the middle of a cycle's writes deterministically: some zones written, others not. When
+ * PowerDNS itself is down it answers 502, as a reverse proxy in front of it would.
  */
 
 export interface PdnsGate {
@@ -41,7 +42,13 @@ export function startPdnsGate(target: string): PdnsGate {
       }
       const headers = new Headers(req.headers);
       headers.delete("host");
-      const res = await fetch(`${target}${u.pathname}${u.search}`, { method: req.method, headers, body });
+      let res: Response;
+      try {
+        res = await fetch(`${target}${u.pathname}${u.search}`, { method: req.method, headers, body });
+      } catch (e) {
+        // PowerDNS down: answer as a reverse proxy (nginx) in front of it would
+        return new Response(`upstream unreachable: ${e instanceof Error ? e.message : e}`, { status: 502 });
+      }
       const out = new Headers(res.headers);
       out.delete("content-encoding");
       out.delete("content-length");
