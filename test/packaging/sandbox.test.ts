@@ -13,6 +13,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -26,7 +27,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "../..");
-const BUN = join(ROOT, "node_modules/.bin/bun");
+const BUN_SRC = join(ROOT, "node_modules/.bin/bun");
 const NOBODY = 65534;
 
 function skipReason(): string | undefined {
@@ -78,13 +79,28 @@ describe.skipIf(reason !== undefined)(
   () => {
     const work = mkdtempSync(join(tmpdir(), "pipam-sandbox-test-"));
     let binary = join(ROOT, "dist/pipam");
+    // The unprivileged user cannot reach into the checkout when it is private (a CI clone in a
+    // 0700 temp dir): everything it runs or reads is copied into the world-readable work dir.
+    const BUN = join(work, "bun");
+    const SANDBOX = join(work, "sandbox.ts");
+    const UNIT = join(work, "pipam.service");
     let sim: ChildProcess | undefined;
     let simInfo: { url: string; tokenId: string; secret: string };
     const children: ChildProcess[] = [];
 
     beforeAll(async () => {
       chmodSync(work, 0o755);
-      if (!existsSync(binary)) {
+      copyFileSync(BUN_SRC, BUN);
+      chmodSync(BUN, 0o755);
+      copyFileSync(join(import.meta.dir, "sandbox.ts"), SANDBOX);
+      copyFileSync(join(ROOT, "packaging/pipam.service"), UNIT);
+      chmodSync(SANDBOX, 0o644);
+      chmodSync(UNIT, 0o644);
+      if (existsSync(binary)) {
+        copyFileSync(binary, join(work, "pipam"));
+        chmodSync(join(work, "pipam"), 0o755);
+        binary = join(work, "pipam");
+      } else {
         const r = spawnSync("bash", ["scripts/build.sh"], {
           cwd: ROOT,
           env: { ...process.env, PIPAM_DIST: work },
@@ -93,7 +109,7 @@ describe.skipIf(reason !== undefined)(
         if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
         binary = join(work, "pipam");
       }
-      sim = spawn(BUN, ["scripts/sim.ts", "--port", "0", "--guests", "20", "--json"], {
+      sim = spawn(BUN_SRC, ["scripts/sim.ts", "--port", "0", "--guests", "20", "--json"], {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "pipe"],
       });
@@ -153,7 +169,7 @@ data_dir = "${data}"
           "--bounding-set=-all",
           "--inh-caps=-all",
           BUN,
-          join(import.meta.dir, "sandbox.ts"),
+          SANDBOX,
           "--unit",
           unit,
           ...extra,
@@ -183,7 +199,7 @@ data_dir = "${data}"
       const cfg = await config("ok");
       let log = "";
       const t0 = performance.now();
-      const child = start(join(ROOT, "packaging/pipam.service"), cfg.path);
+      const child = start(UNIT, cfg.path);
       child.stdout!.on("data", (d: Buffer) => (log += d));
       child.stderr!.on("data", (d: Buffer) => (log += d));
       let readyMs = -1;
