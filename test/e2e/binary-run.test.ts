@@ -297,6 +297,25 @@ describe("pipam run (compiled binary)", () => {
     );
   }, 60_000);
 
+  test("SIGTERM while a PowerDNS write hangs: exit 0 within a few seconds; a restart converges", async () => {
+    const held = gate.holdAfter(0, 15_000);
+    sim.mutate((s) => {
+      s.guests.push(guest(401, 401));
+    });
+    await held;
+    const t0 = Date.now();
+    daemon!.signal("SIGTERM");
+    const code = await daemon!.waitExit(5_000);
+    timings.sigtermWhileWriteHangs = Date.now() - t0;
+    gate.open();
+    expect(code, daemon!.output().slice(-3000)).toBe(0);
+    expect(await pdns.dig(`g-401.${ZONE}`, "A")).toEqual([]); // the held write was never applied
+    await foreignIntact();
+    daemon = start();
+    await waitConverged("restart after SIGTERM");
+    await checkAll();
+  }, 60_000);
+
   test("SIGTERM stops it cleanly: exit 0 within a few seconds, the port closed", async () => {
     const url = await daemon!.serverUrl();
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
