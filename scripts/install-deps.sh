@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(pdns-server pdns-backend-sqlite3 dnsutils sqlite3 curl ca-certificates chromium lintian systemd iproute2 openssl)
+APT_PKGS=(pdns-server pdns-backend-sqlite3 dnsutils sqlite3 curl ca-certificates chromium lintian systemd iproute2 openssl
+  qemu-user-static libc6-arm64-cross)   # the last two: the arm64 binary is run under qemu in tests
 # shellcheck disable=SC2206
 APT_PKGS+=(${PIPAM_APT_EXTRA:-})
 
