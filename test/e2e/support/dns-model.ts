@@ -57,7 +57,10 @@ export interface ZoneView {
   ttl: Map<string, number>;
   /** every other rrset except SOA/NS (records made by hand, other owners, comment-less leftovers). */
   other: RRMap;
-  /** Problems: a (name, type) listed twice, a record twice in one rrset, several pipam comments. */
+  /**
+   * Problems: a (name, type) listed twice, a record twice in one rrset, several pipam comments,
+   * a pipam comment left behind on an rrset without records.
+   */
   problems: string[];
 }
 
@@ -81,8 +84,12 @@ export async function readZones(
       const records = rs.records.map((r) => r.content).sort();
       if (new Set(records).size !== records.length)
         v.problems.push(`${k} has a duplicate record: ${records}`);
-      if (records.length === 0) continue; // comment-only rrset
       const marks = rs.comments.filter((c) => c.account === ownerId);
+      if (records.length === 0) {
+        // a marker left on a name without records would make a later hand-made record look owned
+        if (marks.length > 0) v.problems.push(`${k}: ownership comment left without records`);
+        continue;
+      }
       if (marks.length > 1) v.problems.push(`${k} carries ${marks.length} ownership comments`);
       if (marks.length > 0) {
         v.owned.set(k, records);
