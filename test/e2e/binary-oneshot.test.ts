@@ -262,7 +262,10 @@ describe("one-shot commands with the original pipam's example config (compiled b
       expect(down.code, show(down)).toBe(1);
       const bad = down.stdout.split("\n").filter((l) => l.startsWith("✗"));
       expect(bad.length).toBeGreaterThan(0);
-      expect(bad.some((l) => /powerdns/i.test(l)), down.stdout).toBe(true);
+      expect(
+        bad.some((l) => /powerdns/i.test(l)),
+        down.stdout,
+      ).toBe(true);
       // Proxmox is still fine
       expect(down.stdout.split("\n").some((l) => l.startsWith("✓") && /proxmox/i.test(l))).toBe(true);
     } finally {
