@@ -9,27 +9,17 @@ import { mkdirSync } from "node:fs";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { AdminService } from "../gen/pipam/v1/admin_pb.ts";
 import { RaftService } from "../gen/pipam/v1/raft_pb.ts";
-import { systemClock } from "../lib/clock.ts";
 import { PipamError } from "../lib/errors.ts";
 import type { HealthCheck } from "../lib/health.ts";
 import { createReplicatedStore, createStateFsm } from "../raft/fsm.ts";
 import { createRaftNode } from "../raft/node.ts";
 import { openRaftStorage } from "../raft/open-storage.ts";
-import { startGrpcServer } from "../raft/transport/grpc-server.ts";
 import { createPeerSender } from "../raft/transport/peer-client.ts";
 import { raftServiceImpl } from "../raft/transport/peer-service.ts";
-import { rpcHandlers } from "../raft/transport/rpc-handlers.ts";
-import { runLoop } from "../reconcile/loop.ts";
-import { type CycleReport, createReconciler } from "../reconcile/reconciler.ts";
-import { createMetrics } from "../server/metrics.ts";
-import { createServer, type RunningServer } from "../server/server.ts";
 import type { NodeRole, PeerView } from "../server/status.ts";
 import { adminServiceImpl } from "./admin-service.ts";
-import { createSource, type DaemonOptions } from "./daemon.ts";
-import { dnsTarget } from "./dns.ts";
-import { ipamTarget } from "./ipam.ts";
-import { recordCycle } from "./metrics.ts";
-import { createStatusSource } from "./status-source.ts";
+import type { DaemonOptions } from "./daemon.ts";
+import { buildPipeline, loop, serve } from "./pipeline.ts";
 
 export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): Promise<number> {
   const { config, logger } = opts;
@@ -68,16 +58,11 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
   });
   nodeRef = node;
   const store = createReplicatedStore(node, fsm);
-  const source = await createSource(config, logger);
-  const dns = dnsTarget(config, logger);
-  const ipam = ipamTarget(config, logger);
-  const metrics = createMetrics({ version: opts.version, commit: opts.commit });
   const role = (): NodeRole => {
     const r = node.status().role;
     return r === "leader" ? "leader" : r === "follower" ? "follower" : "candidate";
   };
-  const status = createStatusSource({
-    store,
+  const p = await buildPipeline(opts, store, {
     mode: "cluster",
     node: () => {
       const st = node.status();
@@ -96,57 +81,33 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
       const out: PeerView[] = [];
       for (const [pid, url] of node.memberUrls()) {
         if (pid === id) continue;
-        const p = st.progress.get(pid);
+        const pr = st.progress.get(pid);
         out.push({
           id: String(pid),
           url,
-          lastContactMs: p ? p.lastContactTicks * raft.tickIntervalMs : undefined,
-          match: p?.match,
-          state: p?.state,
+          lastContactMs: pr ? pr.lastContactTicks * raft.tickIntervalMs : undefined,
+          match: pr?.match,
+          state: pr?.state,
         });
       }
       return out;
     },
   });
-  let lastReport: CycleReport | undefined;
-  const reconciler = createReconciler({
-    source,
-    dns,
-    ipam,
-    store,
-    clock: systemClock,
-    logger,
-    onCycle: (r) => {
-      lastReport = r;
-      status.record(r);
-      recordCycle(metrics, r, store.state().guests.values());
-      if (r.errors.length > 0) logger.warn("cycle finished with errors", { errors: r.errors.slice(0, 5) });
-    },
-  });
   const updateRaftMetrics = () => {
     const st = node.status();
-    metrics.raftTerm.set(st.term);
-    metrics.raftCommitIndex.set(st.commit);
-    metrics.raftAppliedIndex.set(st.applied);
-    metrics.raftIsLeader.set(st.role === "leader" ? 1 : 0);
-    metrics.raftHasLeader.set(st.leader ? 1 : 0);
+    p.metrics.raftTerm.set(st.term);
+    p.metrics.raftCommitIndex.set(st.commit);
+    p.metrics.raftAppliedIndex.set(st.applied);
+    p.metrics.raftIsLeader.set(st.role === "leader" ? 1 : 0);
+    p.metrics.raftHasLeader.set(st.leader ? 1 : 0);
   };
-  let wakeFn: ((full: boolean) => void) | undefined;
-  const health = async (sig: AbortSignal): Promise<HealthCheck[]> => {
-    const checks: HealthCheck[] = [];
+  const leaderCheck = (): HealthCheck => {
     const st = node.status();
-    checks.push({
+    return {
       name: "raft leader",
       ok: st.leader !== 0,
       detail: st.leader ? `leader is ${st.leader} (term ${st.term})` : "no leader",
-    });
-    if (dns)
-      checks.push(
-        ...(await dns.provider
-          .health(sig)
-          .catch((e) => [{ name: "powerdns", ok: false, detail: String(e) }])),
-      );
-    return checks;
+    };
   };
   const routes = (router: ConnectRouter) => {
     router.service(
@@ -161,71 +122,38 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
         adminToken: raft.adminToken,
         node,
         state: () => store.state(),
-        lastReport: () => lastReport,
-        wake: (full) => wakeFn?.(full),
-        health,
+        lastReport: p.lastReport,
+        wake: p.wake,
+        health: async (sig) => [leaderCheck(), ...(await p.providerHealth(sig))],
       }),
     );
   };
-  const rpc = rpcHandlers(routes);
-  const serverOpts = {
-    status,
-    metrics,
-    token: config.server.token,
-    logger,
-    version: opts.version,
-    rpcHandlers: rpc,
-    ready: (): HealthCheck[] => {
+  const server = await serve(opts, p, {
+    routes,
+    ready: () => {
       updateRaftMetrics();
-      const st = node.status();
-      return [
-        { name: "config", ok: true, detail: config.path },
-        { name: "raft leader", ok: st.leader !== 0, detail: st.leader ? `leader ${st.leader}` : "no leader" },
-      ];
+      return [{ name: "config", ok: true, detail: config.path }, leaderCheck()];
     },
-  };
-  const servers: RunningServer[] = [createServer({ ...serverOpts, listen: config.server.listen })];
-  if (raft.listenAddr && raft.listenAddr !== config.server.listen) {
-    servers.push(createServer({ ...serverOpts, listen: raft.listenAddr }));
-  }
-  const grpc = config.server.grpcListen ? await startGrpcServer(config.server.grpcListen, routes) : undefined;
-  if (grpc) logger.info("native gRPC listening", { url: grpc.url });
+    extraListen: raft.listenAddr ? [raft.listenAddr] : [],
+  });
   // A new leader reconciles at once (full: it retries what the old leader left unsynced).
   node.onRoleChange((r) => {
-    if (r === "leader") setTimeout(() => wakeFn?.(true), raft.tickIntervalMs * 2);
+    if (r === "leader") setTimeout(() => p.wake(true), raft.tickIntervalMs * 2);
   });
   node.start();
   const metricsTimer = setInterval(updateRaftMetrics, 1000);
-  logger.info("pipam running", { mode: "cluster", node: id, peers: peers.size, status: servers[0]!.url });
+  logger.info("pipam running", { mode: "cluster", node: id, peers: peers.size, status: server.url });
   try {
-    await runLoop(
-      {
-        intervalMs: config.collectIntervalMs,
-        fullIntervalMs: config.fullReconcileIntervalMs,
-        clock: systemClock,
-        rand: Math.random,
-        logger,
-        active: () => node.hasLease(),
-        wake: (fn) => {
-          wakeFn = fn;
-        },
-        cycle: async (full, sig) => {
-          // A leader that cannot commit (lost quorum) must not hang: bound the cycle.
-          const bounded = AbortSignal.any([
-            sig,
-            AbortSignal.timeout(Math.max(10_000, config.collectIntervalMs * 3)),
-          ]);
-          const r = await reconciler.runCycle({ full, dryRun: opts.dryRun }, bounded);
-          return r.errors.length === 0;
-        },
-      },
-      signal,
-    );
+    // A leader that cannot commit (lost quorum) must not hang: each cycle is bounded.
+    await loop(opts, p, signal, {
+      active: () => node.hasLease(),
+      cycleTimeoutMs: Math.max(10_000, config.collectIntervalMs * 3),
+    });
   } finally {
     clearInterval(metricsTimer);
     node.stop();
     sender.stop();
-    await Promise.all([...servers.map((s) => s.stop()), grpc?.stop()]);
+    await server.stop();
     storage.close?.();
     logger.info("pipam stopped");
   }

@@ -6,18 +6,10 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Config } from "../config/index.ts";
 import { toProxmoxEndpoints } from "../config/index.ts";
-import { systemClock } from "../lib/clock.ts";
 import type { HealthCheck } from "../lib/health.ts";
 import type { Logger } from "../log/logger.ts";
-import { runLoop } from "../reconcile/loop.ts";
-import { type CycleReport, createReconciler, type Source } from "../reconcile/reconciler.ts";
+import type { Source } from "../reconcile/reconciler.ts";
 import { createMemoryStore } from "../reconcile/store.ts";
-import { createMetrics } from "../server/metrics.ts";
-import { createServer } from "../server/server.ts";
-import { dnsTarget } from "./dns.ts";
-import { ipamTarget } from "./ipam.ts";
-import { recordCycle } from "./metrics.ts";
-import { createStatusSource } from "./status-source.ts";
 
 export interface DaemonOptions {
   config: Config;
@@ -40,58 +32,31 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
     const { runClusterNode } = await import("./cluster.ts");
     return runClusterNode(opts, signal);
   }
-  const source = await createSource(config, logger);
-  const dns = dnsTarget(config, logger);
-  const ipam = ipamTarget(config, logger);
-  if (!dns) logger.warn("no [dns.powerdns] configured: collecting only");
+  const { buildPipeline, serve, loop } = await import("./pipeline.ts");
   const store = createMemoryStore();
-  const metrics = createMetrics({ version: opts.version, commit: opts.commit });
-  const status = createStatusSource({ store, mode: "single", node: () => ({ id: "local", role: "single" }) });
-  let lastReport: CycleReport | undefined;
-  const reconciler = createReconciler({
-    source,
-    dns,
-    ipam,
-    store,
-    clock: systemClock,
-    logger,
-    onCycle: (r) => {
-      lastReport = r;
-      status.record(r);
-      recordCycle(metrics, r, store.state().guests.values());
-      const fields = {
-        full: r.full,
-        guests: r.guests,
-        changes: r.changes.create.length + r.changes.updateNew.length + r.changes.delete.length,
-        conflicts: r.conflicts.length,
-        ms: r.durationMs,
-      };
-      if (r.errors.length > 0)
-        logger.warn("cycle finished with errors", { ...fields, errors: r.errors.slice(0, 5) });
-      else logger.debug("cycle finished", fields);
-      if (r.dryRun) logger.info("dry run: planned changes", { changes: r.changes });
-    },
+  const p = await buildPipeline(opts, store, {
+    mode: "single",
+    node: () => ({ id: "local", role: "single" }),
   });
-
   if (opts.once) {
-    const r = await reconciler.runCycle({ full: true, dryRun: opts.dryRun }, signal);
+    const r = await p.reconciler.runCycle({ full: true, dryRun: opts.dryRun }, signal);
     return r.errors.length === 0 ? 0 : 1;
   }
-
-  const ready = (): HealthCheck[] => [
-    { name: "config", ok: true, detail: config.path },
-    lastReport
-      ? {
-          name: "last cycle",
-          ok: lastReport.errors.length === 0,
-          detail: lastReport.errors.length === 0 ? "ok" : lastReport.errors.slice(0, 3).join("; "),
-        }
-      : { name: "last cycle", ok: false, detail: "no cycle finished yet" },
-  ];
-  let wakeFn: ((full: boolean) => void) | undefined;
+  const ready = (): HealthCheck[] => {
+    const last = p.lastReport();
+    return [
+      { name: "config", ok: true, detail: config.path },
+      last
+        ? {
+            name: "last cycle",
+            ok: last.errors.length === 0,
+            detail: last.errors.length === 0 ? "ok" : last.errors.slice(0, 3).join("; "),
+          }
+        : { name: "last cycle", ok: false, detail: "no cycle finished yet" },
+    ];
+  };
   const { adminServiceImpl } = await import("./admin-service.ts");
   const { AdminService } = await import("../gen/pipam/v1/admin_pb.ts");
-  const { rpcHandlers } = await import("../raft/transport/rpc-handlers.ts");
   const routes = (router: ConnectRouter) => {
     router.service(
       AdminService,
@@ -100,26 +65,13 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
         nodeId: 0,
         adminToken: config.raft.adminToken,
         state: () => store.state(),
-        lastReport: () => lastReport,
-        wake: (full) => wakeFn?.(full),
-        health: async (sig) => (dns ? dns.provider.health(sig) : []),
+        lastReport: p.lastReport,
+        wake: p.wake,
+        health: p.providerHealth,
       }),
     );
   };
-  const rpc = rpcHandlers(routes);
-  const server = createServer({
-    listen: config.server.listen,
-    status,
-    ready,
-    metrics,
-    token: config.server.token,
-    logger,
-    version: opts.version,
-    rpcHandlers: rpc,
-  });
-  const { startGrpcServer } = await import("../raft/transport/grpc-server.ts");
-  const grpc = config.server.grpcListen ? await startGrpcServer(config.server.grpcListen, routes) : undefined;
-  if (grpc) logger.info("native gRPC listening", { url: grpc.url });
+  const server = await serve(opts, p, { routes, ready });
   logger.info("pipam running", {
     mode: "single",
     status: server.url,
@@ -127,25 +79,8 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
     dry_run: opts.dryRun ?? false,
   });
   try {
-    await runLoop(
-      {
-        intervalMs: config.collectIntervalMs,
-        fullIntervalMs: config.fullReconcileIntervalMs,
-        clock: systemClock,
-        rand: Math.random,
-        logger,
-        wake: (fn) => {
-          wakeFn = fn;
-        },
-        cycle: async (full, sig) => {
-          const r = await reconciler.runCycle({ full, dryRun: opts.dryRun }, sig);
-          return r.errors.length === 0;
-        },
-      },
-      signal,
-    );
+    await loop(opts, p, signal);
   } finally {
-    await grpc?.stop();
     await server.stop();
     logger.info("pipam stopped");
   }

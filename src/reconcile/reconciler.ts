@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../lib/clock.ts";
 import { errorMessage } from "../lib/errors.ts";
+import type { HealthCheck } from "../lib/health.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ApplyFailure, ApplyResult, DnsProvider } from "../providers/provider.ts";
 import { deleteGuard } from "../state/delete-guard.ts";
@@ -49,6 +50,7 @@ export interface IpamTarget {
   provider: {
     read(signal: AbortSignal, desired?: IpamDesired): Promise<IpamCurrent>;
     apply(changes: IpamChanges, signal: AbortSignal): Promise<ApplyResult<IpamRef>>;
+    health(signal: AbortSignal): Promise<HealthCheck[]>;
   };
   derive: Omit<IpamDeriveOptions, "dnsNames">;
   plan: IpamPlanOptions;
