@@ -138,7 +138,7 @@ export function loop(
   opts: DaemonOptions,
   p: Pipeline,
   signal: AbortSignal,
-  extra: { active?: () => boolean; cycleTimeoutMs?: number } = {},
+  extra: { active?: () => boolean; inactivePollMs?: number; cycleTimeoutMs?: number } = {},
 ): Promise<void> {
   const { config, logger } = opts;
   return runLoop(
@@ -149,6 +149,7 @@ export function loop(
       rand: Math.random,
       logger,
       active: extra.active,
+      inactivePollMs: extra.inactivePollMs,
       wake: (fn) => p.bindWake(fn),
       cycle: async (full, sig) => {
         const bounded = extra.cycleTimeoutMs

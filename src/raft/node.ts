@@ -204,6 +204,20 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
     }
   }
 
+  /**
+   * Proposals and peer messages that arrive in one turn of the event loop share one Ready: one
+   * SQLite transaction (one fsync) and one RPC per peer for all of them (group commit).
+   */
+  let scheduled = false;
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      if (timer) process();
+    });
+  }
+
   function wait(res: ReturnType<RawNode["propose"]>, signal?: AbortSignal): Promise<Proposed> {
     if (!res.ok) return Promise.reject(res.error);
     const p = new Promise<Proposed>((resolve, reject) => {
@@ -217,7 +231,7 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
         { once: true },
       );
     });
-    process();
+    schedule();
     return p;
   }
 
@@ -243,7 +257,7 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
         if (m.to !== o.id) continue;
         rn.step(m);
       }
-      process();
+      schedule();
     },
     propose(data, signal) {
       return wait(rn.propose(data), signal);
