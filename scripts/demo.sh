@@ -104,7 +104,11 @@ MSG
 
 dist/pipam -c "$DIR/config.toml" run &
 pids+=($!)
-sleep 3
+# wait (bounded) for the first cycle to land
+for _ in $(seq 1 100); do
+  [ -n "$(dig @127.0.0.1 -p "$PDNS_DNS_PORT" +short web-0001.demo.pipam.test A 2>/dev/null)" ] && break
+  sleep 0.1
+done
 echo "--- after the first cycle:"
 echo "\$ dig @127.0.0.1 -p $PDNS_DNS_PORT +short web-0001.demo.pipam.test A"
 dig @127.0.0.1 -p "$PDNS_DNS_PORT" +short web-0001.demo.pipam.test A || true

@@ -46,12 +46,25 @@ Examples:
       try {
         const r = await reconciler.runCycle({ full: true, dryRun: opts.dryRun }, intr.signal);
         const extras = { conflicts: r.conflicts };
+        // A plan is only known when the provider was read; never show "no changes" otherwise.
+        const dnsKnown = dns !== undefined && r.providerRead;
+        const netboxKnown = r.ipam?.changes !== undefined;
+        const rejected = r.failed.map((f) => ({ name: f.item.name, type: f.item.type, error: f.error }));
         if (opts.json) {
-          await ctx.io.out(
-            `${JSON.stringify({ ...planJson(r.changes, extras), netbox: r.ipam?.changes, dryRun: r.dryRun, applied: r.applied, failed: r.failed.map((f) => ({ name: f.item.name, type: f.item.type, error: f.error })), errors: r.errors, warnings: r.warnings }, null, 2)}\n`,
-          );
+          const doc = {
+            ...(dnsKnown ? planJson(r.changes, extras) : { dns: null, conflicts: r.conflicts }),
+            netbox: netboxKnown ? r.ipam?.changes : null,
+            dryRun: r.dryRun,
+            applied: r.applied,
+            failed: rejected,
+            errors: r.errors,
+            warnings: r.warnings,
+          };
+          await ctx.io.out(`${JSON.stringify(doc, null, 2)}\n`);
         } else {
-          await ctx.io.out(formatPlanText(r.changes, extras));
+          if (dnsKnown) await ctx.io.out(formatPlanText(r.changes, extras));
+          else if (dns)
+            await ctx.io.out("DNS plan: unknown — PowerDNS (or Proxmox) could not be read, see the errors\n");
           if (r.ipam?.changes) {
             const c = r.ipam.changes;
             const n = (x: { create: unknown[]; updateNew: unknown[]; delete: unknown[] }) =>
@@ -59,8 +72,14 @@ Examples:
             await ctx.io.out(
               `netbox: vms ${n(c.vms)}, interfaces ${n(c.interfaces)}, macs ${n(c.macs)}, ips ${n(c.ips)}\n`,
             );
+          } else if (r.ipam) {
+            await ctx.io.out(
+              "NetBox plan: unknown — NetBox (or Proxmox) could not be read, see the errors\n",
+            );
           }
-          if (!r.dryRun) await ctx.io.out(`applied ${r.applied} change(s), ${r.failed.length} rejected\n`);
+          if (!r.dryRun && (dnsKnown || netboxKnown)) {
+            await ctx.io.out(`applied ${r.applied} change(s), ${r.failed.length} rejected\n`);
+          }
           for (const e of r.errors) ctx.io.err(`error: ${e}\n`);
           for (const w of r.warnings) ctx.io.err(`warning: ${w}\n`);
         }
