@@ -61,3 +61,32 @@ test("guest views carry per-record states from the reconciled state", async () =
   expect(state("bad")?.error).toContain("invalid");
   expect(snap.cycles[0]?.kind).toBe("full");
 });
+
+test("provider health on the page comes from the last cycle's errors", async () => {
+  const { providersFrom } = await import("./status-source.ts");
+  const base = {
+    startedAt: 1,
+    durationMs: 1,
+    full: true,
+    dryRun: false,
+    skipped: false,
+    guests: 3,
+    inventoryComplete: true,
+    desired: [],
+    changes: { create: [], updateOld: [], updateNew: [], delete: [] },
+    applied: 0,
+    failed: [],
+    conflicts: [],
+    skips: [],
+    warnings: [],
+    writes: 0,
+    providerRead: true,
+  };
+  const ok = providersFrom({ ...base, errors: [] });
+  expect(ok.map((p) => `${p.name}:${p.ok}`)).toEqual(["proxmox:true", "powerdns:true"]);
+  const bad = providersFrom({ ...base, errors: ["dns read: connection refused"] });
+  expect(bad.find((p) => p.name === "powerdns")).toMatchObject({
+    ok: false,
+    detail: "dns read: connection refused",
+  });
+});

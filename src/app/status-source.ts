@@ -118,8 +118,51 @@ export function createStatusSource(opts: StatusSourceOptions): LiveStatus {
         cycles,
         guests: guestViews(),
         conflicts: last?.conflicts ?? [],
-        providers: opts.providers?.() ?? [],
+        providers: opts.providers?.() ?? providersFrom(last),
       };
     },
   };
+}
+
+/**
+ * Provider health as the last cycle saw it (free: no extra API calls). A provider the cycle did
+ * not need to contact keeps "ok" until an error says otherwise.
+ */
+export function providersFrom(r: CycleReport | undefined): ProviderHealthView[] {
+  if (!r) return [];
+  const at = r.startedAt;
+  const errs = (prefix: string) => r.errors.filter((e) => e.startsWith(prefix));
+  const views: ProviderHealthView[] = [];
+  const collect = errs("collect");
+  views.push({
+    name: "proxmox",
+    ok: collect.length === 0,
+    detail:
+      collect.length === 0
+        ? `${r.guests} guests${r.warnings.length ? `, ${r.warnings.length} with errors` : ""}`
+        : collect.slice(0, 2).join("; "),
+    checkedAt: at,
+  });
+  if (r.desired.length > 0 || errs("dns").length > 0 || r.providerRead) {
+    const dns = errs("dns");
+    views.push({
+      name: "powerdns",
+      ok: dns.length === 0,
+      detail:
+        dns.length === 0
+          ? `${r.desired.length} rrsets desired${r.providerRead ? ", read this cycle" : ""}`
+          : dns.slice(0, 2).join("; "),
+      checkedAt: at,
+    });
+  }
+  if (r.ipam) {
+    const nb = errs("netbox");
+    views.push({
+      name: "netbox",
+      ok: nb.length === 0,
+      detail: nb.length === 0 ? (r.ipam.read ? "read this cycle" : "unchanged") : nb.slice(0, 2).join("; "),
+      checkedAt: at,
+    });
+  }
+  return views;
 }
