@@ -64,6 +64,9 @@ beforeAll(async () => {
   );
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
+    // htmx logs an aborted request (a refresh superseded by a newer one, e.g. on a viewport
+    // change) as an error: expected, not a problem. Real failures still show as other errors.
+    if (/^htmx:(sendAbort|afterRequest)\b/.test(m.text())) return;
     if (m.type() === "error" || /Content.Security.Policy/i.test(m.text()))
       problems.push(`console: ${m.text()}`);
   });
