@@ -49,6 +49,7 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
     logger,
     timeoutMs: Math.max(1000, raft.tickIntervalMs * 10),
     onSnapshotResult: (to, ok) => nodeRef?.reportSnapshot(to, ok),
+    onReply: (msgs) => nodeRef?.step(msgs),
   });
   const node = createRaftNode({
     id,
@@ -118,7 +119,7 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
   const routes = (router: ConnectRouter) => {
     router.service(
       RaftService,
-      raftServiceImpl((msgs) => node.step(msgs), raft.secret),
+      raftServiceImpl(node, raft.secret),
     );
     router.service(
       AdminService,

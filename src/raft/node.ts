@@ -58,6 +58,12 @@ export interface RaftNode {
   start(): void;
   stop(): void;
   step(msgs: Message[]): void;
+  /**
+   * Steps a batch from one peer and processes it at once (persisted before this returns); the
+   * node's messages to that peer come back to be sent inline in the RPC response, the rest go out
+   * through the sender as usual. Snapshots are never returned inline.
+   */
+  stepAndReply(msgs: Message[], from: number): Message[];
   /** Resolves once the entry is applied on this node. Throws NotLeaderError on a follower. */
   propose(data: Uint8Array, signal?: AbortSignal): Promise<Proposed>;
   proposeConfChange(cc: ConfChange, url?: string, signal?: AbortSignal): Promise<Proposed>;
@@ -119,6 +125,22 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
   const snapshotEvery = o.snapshotEvery ?? 1000;
   const keep = o.keepEntries ?? 500;
   let processing = false;
+  /** While a stepAndReply runs: its caller and the messages for it. */
+  let capture: { peer: number; out: Message[] } | undefined;
+
+  function send(msgs: Message[]) {
+    const c = capture;
+    if (!c) {
+      o.sender.send(msgs);
+      return;
+    }
+    const rest: Message[] = [];
+    for (const m of msgs) {
+      if (m.to === c.peer && m.type !== "snap") c.out.push(m);
+      else rest.push(m);
+    }
+    if (rest.length > 0) o.sender.send(rest);
+  }
 
   function restoreSnapshot(data: Uint8Array) {
     const text = dec.decode(data);
@@ -165,7 +187,7 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
     if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
       storage.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
     }
-    if (rd.messages.length > 0) o.sender.send(rd.messages);
+    if (rd.messages.length > 0) send(rd.messages);
     if (rd.snapshot) {
       restoreSnapshot(rd.snapshot.data);
       applied = rd.snapshot.meta.index;
@@ -258,6 +280,24 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
         rn.step(m);
       }
       schedule();
+    },
+    stepAndReply(msgs, from) {
+      for (const m of msgs) {
+        if (m.to !== o.id) continue;
+        rn.step(m);
+      }
+      if (!timer || processing) {
+        schedule();
+        return [];
+      }
+      const c = { peer: from, out: [] as Message[] };
+      capture = c;
+      try {
+        process();
+      } finally {
+        capture = undefined;
+      }
+      return c.out;
     },
     propose(data, signal) {
       return wait(rn.propose(data), signal);

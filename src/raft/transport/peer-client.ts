@@ -10,7 +10,7 @@ import { RaftService } from "../../gen/pipam/v1/raft_pb.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Message } from "../core/index.ts";
 import { bearerInterceptor } from "./auth.ts";
-import { toPb } from "./codec.ts";
+import { fromPb, toPb } from "./codec.ts";
 
 export interface PeerSenderOptions {
   secret: string;
@@ -23,6 +23,12 @@ export interface PeerSenderOptions {
   /** Called with the peer id after a failed call (for status: unreachable). */
   onError?: (to: number, err: unknown) => void;
   onSuccess?: (to: number) => void;
+  /**
+   * The peer's answers returned inline in the Step response (append/heartbeat responses, votes).
+   * When set, calls ask for inline answers (StepRequest.reply_inline); a peer that does not
+   * support them sends its answers as its own calls, as before.
+   */
+  onReply?: (msgs: Message[]) => void;
 }
 
 interface Peer {
@@ -64,12 +70,19 @@ export function createPeerSender(opts: PeerSenderOptions): PeerSender {
         p.queue = [];
         const snaps = batch.filter((m) => m.type === "snap");
         try {
-          await p.client.step(
-            { messages: batch.map(toPb) },
+          const res = await p.client.step(
+            { messages: batch.map(toPb), replyInline: opts.onReply !== undefined },
             { timeoutMs: snaps.length > 0 ? Math.max(30_000, timeoutMs) : timeoutMs },
           );
           for (const _ of snaps) opts.onSnapshotResult?.(id, true);
           opts.onSuccess?.(id);
+          if (res.messages.length > 0 && opts.onReply && !stopped) {
+            try {
+              opts.onReply(res.messages.map(fromPb));
+            } catch (err) {
+              opts.logger.warn("raft peer answer rejected", { peer: id, error: String(err) });
+            }
+          }
         } catch (err) {
           for (const _ of snaps) opts.onSnapshotResult?.(id, false);
           opts.onError?.(id, err);

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pipam/v1/raft.proto.
  */
 export const file_pipam_v1_raft: GenFile = /*@__PURE__*/
-  fileDesc("ChNwaXBhbS92MS9yYWZ0LnByb3RvEghwaXBhbS52MSJVCgVFbnRyeRINCgVpbmRleBgBIAEoBBIMCgR0ZXJtGAIgASgEEiEKBHR5cGUYAyABKA4yEy5waXBhbS52MS5FbnRyeVR5cGUSDAoEZGF0YRgEIAEoDCJNCgxTbmFwc2hvdE1ldGESDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBIOCgZ2b3RlcnMYAyADKAQSEAoIbGVhcm5lcnMYBCADKAQiiwIKC1JhZnRNZXNzYWdlEgwKBHR5cGUYASABKAkSDAoEZnJvbRgCIAEoBBIKCgJ0bxgDIAEoBBIMCgR0ZXJtGAQgASgEEhAKCGxvZ190ZXJtGAUgASgEEg0KBWluZGV4GAYgASgEEiAKB2VudHJpZXMYByADKAsyDy5waXBhbS52MS5FbnRyeRIOCgZjb21taXQYCCABKAQSDgoGcmVqZWN0GAkgASgIEhMKC3JlamVjdF9oaW50GAogASgEEigKCHNuYXBzaG90GAsgASgLMhYucGlwYW0udjEuU25hcHNob3RNZXRhEhUKDXNuYXBzaG90X2RhdGEYDCABKAwSDQoFZm9yY2UYDSABKAgiSgoLU3RlcFJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoBBInCghtZXNzYWdlcxgCIAMoCzIVLnBpcGFtLnYxLlJhZnRNZXNzYWdlIg4KDFN0ZXBSZXNwb25zZSKTAQoWSW5zdGFsbFNuYXBzaG90UmVxdWVzdBIMCgRmcm9tGAEgASgEEgoKAnRvGAIgASgEEgwKBHRlcm0YAyABKAQSJAoEbWV0YRgEIAEoCzIWLnBpcGFtLnYxLlNuYXBzaG90TWV0YRIOCgZvZmZzZXQYBSABKAQSDQoFY2h1bmsYBiABKAwSDAoEZG9uZRgHIAEoCCIrChdJbnN0YWxsU25hcHNob3RSZXNwb25zZRIQCghyZWNlaXZlZBgBIAEoBCpaCglFbnRyeVR5cGUSGgoWRU5UUllfVFlQRV9VTlNQRUNJRklFRBAAEhUKEUVOVFJZX1RZUEVfTk9STUFMEAESGgoWRU5UUllfVFlQRV9DT05GX0NIQU5HRRACMpwBCgtSYWZ0U2VydmljZRI1CgRTdGVwEhUucGlwYW0udjEuU3RlcFJlcXVlc3QaFi5waXBhbS52MS5TdGVwUmVzcG9uc2USVgoPSW5zdGFsbFNuYXBzaG90EiAucGlwYW0udjEuSW5zdGFsbFNuYXBzaG90UmVxdWVzdBohLnBpcGFtLnYxLkluc3RhbGxTbmFwc2hvdFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChNwaXBhbS92MS9yYWZ0LnByb3RvEghwaXBhbS52MSJVCgVFbnRyeRINCgVpbmRleBgBIAEoBBIMCgR0ZXJtGAIgASgEEiEKBHR5cGUYAyABKA4yEy5waXBhbS52MS5FbnRyeVR5cGUSDAoEZGF0YRgEIAEoDCJNCgxTbmFwc2hvdE1ldGESDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBIOCgZ2b3RlcnMYAyADKAQSEAoIbGVhcm5lcnMYBCADKAQiiwIKC1JhZnRNZXNzYWdlEgwKBHR5cGUYASABKAkSDAoEZnJvbRgCIAEoBBIKCgJ0bxgDIAEoBBIMCgR0ZXJtGAQgASgEEhAKCGxvZ190ZXJtGAUgASgEEg0KBWluZGV4GAYgASgEEiAKB2VudHJpZXMYByADKAsyDy5waXBhbS52MS5FbnRyeRIOCgZjb21taXQYCCABKAQSDgoGcmVqZWN0GAkgASgIEhMKC3JlamVjdF9oaW50GAogASgEEigKCHNuYXBzaG90GAsgASgLMhYucGlwYW0udjEuU25hcHNob3RNZXRhEhUKDXNuYXBzaG90X2RhdGEYDCABKAwSDQoFZm9yY2UYDSABKAgiYAoLU3RlcFJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoBBInCghtZXNzYWdlcxgCIAMoCzIVLnBpcGFtLnYxLlJhZnRNZXNzYWdlEhQKDHJlcGx5X2lubGluZRgDIAEoCCI3CgxTdGVwUmVzcG9uc2USJwoIbWVzc2FnZXMYASADKAsyFS5waXBhbS52MS5SYWZ0TWVzc2FnZSKTAQoWSW5zdGFsbFNuYXBzaG90UmVxdWVzdBIMCgRmcm9tGAEgASgEEgoKAnRvGAIgASgEEgwKBHRlcm0YAyABKAQSJAoEbWV0YRgEIAEoCzIWLnBpcGFtLnYxLlNuYXBzaG90TWV0YRIOCgZvZmZzZXQYBSABKAQSDQoFY2h1bmsYBiABKAwSDAoEZG9uZRgHIAEoCCIrChdJbnN0YWxsU25hcHNob3RSZXNwb25zZRIQCghyZWNlaXZlZBgBIAEoBCpaCglFbnRyeVR5cGUSGgoWRU5UUllfVFlQRV9VTlNQRUNJRklFRBAAEhUKEUVOVFJZX1RZUEVfTk9STUFMEAESGgoWRU5UUllfVFlQRV9DT05GX0NIQU5HRRACMpwBCgtSYWZ0U2VydmljZRI1CgRTdGVwEhUucGlwYW0udjEuU3RlcFJlcXVlc3QaFi5waXBhbS52MS5TdGVwUmVzcG9uc2USVgoPSW5zdGFsbFNuYXBzaG90EiAucGlwYW0udjEuSW5zdGFsbFNuYXBzaG90UmVxdWVzdBohLnBpcGFtLnYxLkluc3RhbGxTbmFwc2hvdFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message pipam.v1.Entry
@@ -172,6 +172,15 @@ export type StepRequest = Message<"pipam.v1.StepRequest"> & {
    * @generated from field: repeated pipam.v1.RaftMessage messages = 2;
    */
   messages: RaftMessage[];
+
+  /**
+   * The caller takes the receiver's answers to these messages (append and heartbeat responses,
+   * votes) in StepResponse.messages instead of as separate calls. Unset (older callers): the
+   * receiver sends its answers as its own Step calls.
+   *
+   * @generated from field: bool reply_inline = 3;
+   */
+  replyInline: boolean;
 };
 
 /**
@@ -185,6 +194,13 @@ export const StepRequestSchema: GenMessage<StepRequest> = /*@__PURE__*/
  * @generated from message pipam.v1.StepResponse
  */
 export type StepResponse = Message<"pipam.v1.StepResponse"> & {
+  /**
+   * With reply_inline: the receiver's messages to the caller, produced after it persisted what
+   * the request carried.
+   *
+   * @generated from field: repeated pipam.v1.RaftMessage messages = 1;
+   */
+  messages: RaftMessage[];
 };
 
 /**

@@ -1,0 +1,156 @@
+/**
+ * Three real RaftNodes talking over the real Connect transport on loopback: answers to a Step call
+ * come back inline in its response (StepRequest.reply_inline), and a node that does not ask for
+ * them (an older version in a rolling upgrade) still gets its answers as separate calls.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { RaftService } from "../../gen/pipam/v1/raft_pb.ts";
+import { silentLogger } from "../../log/logger.ts";
+import { type Entry, MemoryStorage, type Message } from "../core/index.ts";
+import { createRaftNode, opaqueEntry, type RaftNode } from "../node.ts";
+import { createPeerSender, type PeerSender } from "./peer-client.ts";
+import { raftServiceImpl } from "./peer-service.ts";
+import { rpcHandlers } from "./rpc-handlers.ts";
+
+const SECRET = "s3cret";
+
+interface Member {
+  id: number;
+  node: RaftNode;
+  sender: PeerSender;
+  server: ReturnType<typeof Bun.serve>;
+  applied: string[];
+  /** Step calls this member's server got, by whether the caller asked for inline answers. */
+  calls: { inline: number; plain: number };
+}
+
+let members: Member[] = [];
+afterEach(() => {
+  for (const m of members) {
+    m.node.stop();
+    m.sender.stop();
+    m.server.stop(true);
+  }
+  members = [];
+});
+
+async function cluster(inline: boolean[]): Promise<Member[]> {
+  const ids = inline.map((_, i) => i + 1);
+  const servers = ids.map(() => {
+    const ref: { route?: (r: ConnectRouter) => void } = {};
+    let handlers: ReturnType<typeof rpcHandlers> | undefined;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => {
+        handlers ??= rpcHandlers((r) => ref.route?.(r));
+        return handlers.get(new URL(req.url).pathname)?.(req) ?? new Response(null, { status: 404 });
+      },
+    });
+    return { server, ref };
+  });
+  const urls = new Map(ids.map((id, i) => [id, `http://127.0.0.1:${servers[i]!.server.port}`]));
+  const out: Member[] = ids.map((id, i) => {
+    const applied: string[] = [];
+    const calls = { inline: 0, plain: 0 };
+    let nodeRef: RaftNode | undefined;
+    const sender = createPeerSender({
+      secret: SECRET,
+      logger: silentLogger,
+      timeoutMs: 1000,
+      ...(inline[i] ? { onReply: (msgs: Message[]) => nodeRef?.step(msgs) } : {}),
+    });
+    const node = createRaftNode({
+      id,
+      storage: new MemoryStorage({ voters: ids, learners: [] }),
+      fsm: {
+        apply: (e: Entry) => void applied.push(new TextDecoder().decode(e.data)),
+        snapshot: () => new TextEncoder().encode(JSON.stringify(applied)),
+        restore: (d) => void applied.splice(0, applied.length, ...JSON.parse(new TextDecoder().decode(d))),
+      },
+      sender,
+      peers: urls,
+      tickMs: 10,
+      electionTick: 10,
+      heartbeatTick: 1,
+      rand: Math.random,
+      logger: silentLogger,
+    });
+    nodeRef = node;
+    const impl = raftServiceImpl(node, SECRET);
+    servers[i]!.ref.route = (r) =>
+      r.service(RaftService, {
+        step: (req, ctx) => {
+          if (req.replyInline) calls.inline++;
+          else calls.plain++;
+          return impl.step!(req, ctx);
+        },
+      });
+    return { id, node, sender, server: servers[i]!.server, applied, calls };
+  });
+  members = out;
+  for (const m of out) m.node.start();
+  return out;
+}
+
+async function leaderOf(ms: Member[]): Promise<Member> {
+  for (let i = 0; i < 300; i++) {
+    const l = ms.find((m) => m.node.isLeader());
+    if (l) return l;
+    await Bun.sleep(10);
+  }
+  throw new Error("no leader within 3 s");
+}
+
+async function untilAll(ms: Member[], n: number) {
+  for (let i = 0; i < 300 && ms.some((m) => m.applied.filter((x) => x.startsWith("p")).length < n); i++)
+    await Bun.sleep(10);
+}
+
+/** FSM entries this test proposed (the node's own tagged entries never reach the FSM). */
+const proposed = (m: Member) => m.applied.filter((x) => x.startsWith("p"));
+
+describe("raft node over the Connect transport", () => {
+  test("answers travel inline: every proposal commits on all three nodes", async () => {
+    const ms = await cluster([true, true, true]);
+    const leader = await leaderOf(ms);
+    const callsToLeader = () => leader.calls.inline + leader.calls.plain;
+    const before = callsToLeader();
+    for (let i = 0; i < 30; i++) await leader.node.propose(new TextEncoder().encode(`p${i}`));
+    await untilAll(ms, 30);
+    for (const m of ms) expect(proposed(m)).toEqual(Array.from({ length: 30 }, (_, i) => `p${i}`));
+    // Every node asked for inline answers, so no Step call went out without it.
+    for (const m of ms) expect(m.calls.plain).toBe(0);
+    // Followers answered inline: they did not call the leader for their append responses (with
+    // separate answers that is at least one call per follower per proposal, 60 here).
+    expect(callsToLeader() - before).toBeLessThan(5);
+  });
+
+  test("mixed versions: a node that does not ask for inline answers still gets them", async () => {
+    // Node 1 is the "old" one (no reply_inline); force it to lead so its answers matter most.
+    const ms = await cluster([false, true, true]);
+    let leader = await leaderOf(ms);
+    if (leader.id !== 1) {
+      leader.node.transferLeadership(1);
+      for (let i = 0; i < 300 && !ms[0]!.node.isLeader(); i++) await Bun.sleep(10);
+      leader = await leaderOf(ms);
+    }
+    expect(leader.id).toBe(1);
+    for (let i = 0; i < 20; i++) await leader.node.propose(new TextEncoder().encode(`p${i}`));
+    await untilAll(ms, 20);
+    for (const m of ms) expect(proposed(m)).toEqual(Array.from({ length: 20 }, (_, i) => `p${i}`));
+    // The old leader's calls were plain, so followers answered with their own calls to it.
+    expect(ms[1]!.calls.plain + ms[2]!.calls.plain).toBeGreaterThan(0);
+    expect(leader.calls.plain + leader.calls.inline).toBeGreaterThan(0);
+  });
+
+  test("opaque benchmark entries commit but never reach the FSM", async () => {
+    const ms = await cluster([true, true, true]);
+    const leader = await leaderOf(ms);
+    const before = leader.applied.length;
+    const p = await leader.node.propose(opaqueEntry(new Uint8Array([1, 2, 3])));
+    expect(p.index).toBeGreaterThan(0);
+    expect(leader.applied.length).toBe(before);
+  });
+});
