@@ -118,9 +118,14 @@ function macOf(vmid: number): string {
   return `BC:24:12:${h((vmid >> 16) & 0xff)}:${h((vmid >> 8) & 0xff)}:${h(vmid & 0xff)}`;
 }
 
-/** `dist/pipam -c <config> run` in its own process group, output to `<config>.log`. */
+/**
+ * `dist/pipam -c <config> run` in its own process group, output to `<config>.log`.
+ * PIPAM_BENCH_CMD (space-separated) replaces `dist/pipam`, e.g. to profile from source:
+ * `PIPAM_BENCH_CMD="node_modules/.bin/bun --cpu-prof --cpu-prof-dir=/tmp/prof src/main.ts"`.
+ */
 export function spawnPipam(configPath: string, args: string[] = []): Child {
-  return spawnGroup([BINARY, "-c", configPath, ...args, "run"], `${configPath}.log`);
+  const cmd = process.env.PIPAM_BENCH_CMD?.split(" ").filter(Boolean) ?? [BINARY];
+  return spawnGroup([...cmd, "-c", configPath, ...args, "run"], `${configPath}.log`);
 }
 
 /** Polls `GET http://<listen>/readyz` every `everyMs` until 200; ms until then, or undefined. */

@@ -117,10 +117,7 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
     };
   };
   const routes = (router: ConnectRouter) => {
-    router.service(
-      RaftService,
-      raftServiceImpl(node, raft.secret),
-    );
+    router.service(RaftService, raftServiceImpl(node, raft.secret));
     router.service(
       AdminService,
       adminServiceImpl({

@@ -125,6 +125,9 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
   const snapshotEvery = o.snapshotEvery ?? 1000;
   const keep = o.keepEntries ?? 500;
   let processing = false;
+  /** The role of the last Ready's soft state, and the term/vote last written to storage. */
+  let role = "follower";
+  let durable = storage.initialState().hardState;
   /** While a stepAndReply runs: its caller and the messages for it. */
   let capture: { peer: number; out: Message[] } | undefined;
 
@@ -184,10 +187,23 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
   }
 
   function handle(rd: Ready) {
+    if (rd.softState) role = rd.softState.role;
+    // A leader sends its appends before writing them to its own disk, so the followers persist
+    // in parallel with it (Raft thesis §10.2.1; etcd does the same): the leader counts itself
+    // toward a commit at once, but its own write is done before this function returns, so
+    // before any follower's answer is handled and before anything is applied. Only when term
+    // and vote are unchanged: a Ready that changes them is always persisted first.
+    const early =
+      role === "leader" &&
+      rd.messages.length > 0 &&
+      !rd.snapshot &&
+      (!rd.hardState || (rd.hardState.term === durable.term && rd.hardState.vote === durable.vote));
+    if (early) send(rd.messages);
     if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
       storage.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
+      if (rd.hardState) durable = rd.hardState;
     }
-    if (rd.messages.length > 0) send(rd.messages);
+    if (!early && rd.messages.length > 0) send(rd.messages);
     if (rd.snapshot) {
       restoreSnapshot(rd.snapshot.data);
       applied = rd.snapshot.meta.index;

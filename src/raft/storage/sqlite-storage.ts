@@ -36,6 +36,12 @@ export class SqliteStorage implements LogStorage {
   private snapCache: Snapshot | undefined;
   private readonly now: () => number;
   private readonly q;
+  /**
+   * Terms of the newest entries written by this process (tailTerms[k] is entry tailBase + k):
+   * the leader asks for the term before every append it sends, so this spares a query per send.
+   */
+  private tailBase = 1;
+  private tailTerms: number[] = [];
 
   constructor(raftDb: RaftDb, opts: SqliteStorageOptions = {}) {
     this.raftDb = raftDb;
@@ -192,6 +198,8 @@ export class SqliteStorage implements LogStorage {
   term(i: number): number {
     if (i < this.first - 1) throw new CompactedError(i);
     if (i > this.last) throw new UnavailableError(i);
+    const t = this.tailTerms[i - this.tailBase];
+    if (t !== undefined) return t;
     const r = this.q.term.get({ i });
     if (!r) throw new PipamError("storage", `raft database ${this.raftDb.path}: entry ${i} is missing`);
     return r.term;
@@ -252,6 +260,24 @@ export class SqliteStorage implements LogStorage {
       .run();
   }
 
+  private rememberTerms(ents: readonly Entry[], first: number): void {
+    if (ents.length === 0 || ents[ents.length - 1]!.index < first) return;
+    const from = Math.max(ents[0]!.index, first);
+    const end = this.tailBase + this.tailTerms.length;
+    if (from < this.tailBase || from > end) {
+      this.tailBase = from;
+      this.tailTerms = [];
+    } else {
+      this.tailTerms.length = from - this.tailBase;
+    }
+    for (const e of ents) if (e.index >= from) this.tailTerms.push(e.term);
+    if (this.tailTerms.length > 8192) {
+      const drop = this.tailTerms.length - 4096;
+      this.tailTerms.splice(0, drop);
+      this.tailBase += drop;
+    }
+  }
+
   persist(b: PersistBatch): void {
     if (!b.snapshot && b.entries.length === 0 && !b.hardState) return;
     let first = this.first;
@@ -289,6 +315,11 @@ export class SqliteStorage implements LogStorage {
         this.q.hard.run({ term: b.hardState.term, vote: b.hardState.vote, commit: b.hardState.commit });
     });
     tx();
+    if (snapMeta !== this.snapMeta) {
+      this.tailBase = snapMeta.index + 1;
+      this.tailTerms = [];
+    }
+    this.rememberTerms(b.entries, first);
     this.first = first;
     this.last = last;
     if (snapMeta !== this.snapMeta) {
