@@ -72,7 +72,15 @@ describe("opening the raft database", () => {
     );
     expect(s.lastIndex()).toBe(200);
     expect(s.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 151 });
+    // A commit-only write goes out without an fsync, and the connection is FULL again after it.
+    s.persist({ entries: [], hardState: { term: 1, vote: 1, commit: 200 } });
+    expect((s.raftDb.sqlite.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous).toBe(
+      2,
+    );
     s.close();
+    const r = openSqliteStorage(p);
+    expect(r.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 200 });
+    r.close();
   });
 
   test("bootstrap only once; metadata round-trips", () => {

@@ -36,6 +36,7 @@ export class SqliteStorage implements LogStorage {
   private snapCache: Snapshot | undefined;
   private readonly now: () => number;
   private readonly q;
+  private readonly syncMode: string;
   /**
    * Terms of the newest entries written by this process (tailTerms[k] is entry tailBase + k):
    * the leader asks for the term before every append it sends, so this spares a query per send.
@@ -47,6 +48,10 @@ export class SqliteStorage implements LogStorage {
     this.raftDb = raftDb;
     this.now = opts.now ?? Date.now;
     const db = raftDb.db;
+    // the connection's own mode (FULL unless a benchmark opened it otherwise), restored after an
+    // unsynced write
+    const mode = raftDb.sqlite.query("PRAGMA synchronous").get() as { synchronous: number };
+    this.syncMode = `PRAGMA synchronous = ${Number(mode.synchronous)}`;
     const p = (n: string) => sql.placeholder(n);
     this.q = {
       term: db
@@ -283,6 +288,15 @@ export class SqliteStorage implements LogStorage {
     let first = this.first;
     let last = this.last;
     let snapMeta = this.snapMeta;
+    // Only new entries, a snapshot or a changed term/vote must be on disk before the node
+    // answers (etcd's MustSync). A Ready that only moves the commit index is written without an
+    // fsync: it survives a process crash (the OS has it), and the next synced write covers it;
+    // after a power loss the commit index is simply relearned from the leader.
+    const mustSync =
+      b.snapshot !== undefined ||
+      b.entries.length > 0 ||
+      (b.hardState !== undefined &&
+        (b.hardState.term !== this.hard.term || b.hardState.vote !== this.hard.vote));
     const tx = this.raftDb.sqlite.transaction(() => {
       if (b.snapshot && b.snapshot.meta.index > snapMeta.index) {
         const s = b.snapshot;
@@ -314,7 +328,16 @@ export class SqliteStorage implements LogStorage {
       if (b.hardState)
         this.q.hard.run({ term: b.hardState.term, vote: b.hardState.vote, commit: b.hardState.commit });
     });
-    tx();
+    if (mustSync) tx();
+    else {
+      // (PRAGMA synchronous takes effect when compiled, so it is exec'd, not prepared)
+      this.raftDb.sqlite.exec("PRAGMA synchronous = OFF");
+      try {
+        tx();
+      } finally {
+        this.raftDb.sqlite.exec(this.syncMode);
+      }
+    }
     if (snapMeta !== this.snapMeta) {
       this.tailBase = snapMeta.index + 1;
       this.tailTerms = [];
