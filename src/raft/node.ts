@@ -114,6 +114,8 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
     checkQuorum: true,
     maxSizePerMsg: 1024 * 1024,
     maxInflightMsgs: 256,
+    // the commit index reaches followers with the next append or heartbeat (one tick at most)
+    lazyCommit: true,
     applied: snap.meta.index,
   });
   for (const [id, url] of members) if (id !== o.id) o.sender.setPeer(id, url);

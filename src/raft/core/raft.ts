@@ -30,6 +30,12 @@ export interface RaftOptions {
   maxCommittedSizePerReady?: number;
   /** last index the application applied before a restart (default: the snapshot index) */
   applied?: number;
+  /**
+   * When the leader's commit index moves, do not send every follower an empty append just to
+   * tell it (etcd does): the new commit index rides on the next append or heartbeat. Saves a
+   * round of messages per commit; followers apply up to one heartbeat later. Default false.
+   */
+  lazyCommit?: boolean;
   /** deliberately broken variants, only for proving that the simulator catches them */
   unsafe?: { commitPreviousTerm?: boolean; skipUpToDateCheck?: boolean };
 }
@@ -106,6 +112,7 @@ export class Raft {
 
   readonly electionTimeout: number;
   readonly heartbeatTimeout: number;
+  readonly lazyCommit: boolean;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
   readonly maxMsgSize: number;
@@ -120,6 +127,7 @@ export class Raft {
     this.id = o.id;
     this.electionTimeout = o.electionTick ?? 10;
     this.heartbeatTimeout = o.heartbeatTick ?? 1;
+    this.lazyCommit = o.lazyCommit ?? false;
     if (this.heartbeatTimeout >= this.electionTimeout) {
       throw new RaftError("invalid", "raft: electionTick must be greater than heartbeatTick");
     }
@@ -513,7 +521,7 @@ export class Raft {
           pr.becomeProbe();
           pr.becomeReplicate();
         } else if (pr.state === "replicate") pr.freeLE(m.index);
-        if (this.maybeCommit()) this.bcastAppend();
+        if (this.maybeCommit() && !this.lazyCommit) this.bcastAppend();
         else if (wasPaused) this.sendAppend(m.from, true);
         while (this.sendAppend(m.from, false)) {}
         if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);

@@ -152,6 +152,8 @@ export function runSim(o: SimOptions): SimResult {
       maxSizePerMsg: o.maxSizePerMsg ?? 4096,
       maxInflightMsgs: 8,
       unsafe: o.unsafe,
+      // both commit broadcasts, half the seeds each (pipam's nodes run lazy)
+      lazyCommit: o.seed % 2 === 1,
     });
     const snap = n.storage.snapshot();
     if (snap.meta.index > 0) {
