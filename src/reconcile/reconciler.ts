@@ -468,7 +468,7 @@ export function carryStoppedAddresses(prev: Map<string, Guest>, inv: Inventory):
   const guests = inv.guests.map((g) => {
     if (g.status === "running" || g.nics.some((n) => n.addresses.length > 0)) return g;
     const old = prev.get(`${g.cluster}/${g.vmid}`);
-    if (!old || !old.nics.some((n) => n.addresses.length > 0)) return g;
+    if (!old?.nics.some((n) => n.addresses.length > 0)) return g;
     changed = true;
     return { ...g, nics: old.nics };
   });

@@ -13,17 +13,21 @@ import { createFetchHandler, type UniversalHandler } from "@connectrpc/connect/p
 
 export type RpcHandler = (req: Request) => Promise<Response>;
 
-export function rpcHandlers(routes: (router: ConnectRouter) => void): Map<string, RpcHandler> {
+/** A handler for the common case of one path; undefined = not handled, connect's handler runs. */
+export type FastPath = (req: Request) => Promise<Response> | undefined;
+
+export function rpcHandlers(
+  routes: (router: ConnectRouter) => void,
+  fast: ReadonlyMap<string, FastPath> = new Map(),
+): Map<string, RpcHandler> {
   const router = createConnectRouter({ readMaxBytes: 256 * 1024 * 1024 });
   routes(router);
   return new Map(
-    router.handlers.map(
-      (h) =>
-        [
-          h.requestPath,
-          h.method.methodKind === "unary" ? unaryFetchHandler(h) : createFetchHandler(h),
-        ] as const,
-    ),
+    router.handlers.map((h) => {
+      const base = h.method.methodKind === "unary" ? unaryFetchHandler(h) : createFetchHandler(h);
+      const f = fast.get(h.requestPath);
+      return [h.requestPath, f ? (req: Request) => f(req) ?? base(req) : base] as const;
+    }),
   );
 }
 

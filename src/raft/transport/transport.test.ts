@@ -3,16 +3,17 @@
  * optional h2c port; peer traffic and admin calls are refused without the right bearer credential.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ConnectRouter, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { RaftService } from "../../gen/pipam/v1/raft_pb.ts";
 import { silentLogger } from "../../log/logger.ts";
 import type { Message } from "../core/index.ts";
 import { bearerInterceptor } from "./auth.ts";
+import { toPb } from "./codec.ts";
 import { type GrpcServer, startGrpcServer } from "./grpc-server.ts";
 import { createPeerSender } from "./peer-client.ts";
-import { raftServiceImpl } from "./peer-service.ts";
+import { RAFT_STEP_PATH, raftServiceImpl, raftStepFastHandler } from "./peer-service.ts";
 import { rpcHandlers } from "./rpc-handlers.ts";
 
 const SECRET = "cluster-secret";
@@ -27,8 +28,24 @@ let server: ReturnType<typeof Bun.serve>;
 let grpc: GrpcServer;
 let url: string;
 
+/** Calls the RaftService.Step fast path answered itself (the rest went to connect's handler). */
+let fastServed = 0;
+const fastStep = raftStepFastHandler((msgs) => got.push(...msgs), SECRET);
+
 beforeAll(async () => {
-  const handlers = rpcHandlers(routes);
+  const handlers = rpcHandlers(
+    routes,
+    new Map([
+      [
+        RAFT_STEP_PATH,
+        (req: Request) => {
+          const r = fastStep(req);
+          if (r) fastServed++;
+          return r;
+        },
+      ],
+    ]),
+  );
   server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -109,6 +126,50 @@ describe("raft transport", () => {
       createConnectTransport({ baseUrl: url, interceptors: [bearerInterceptor(SECRET)] }),
     );
     await expect(ok.step({ messages: [] })).resolves.toBeDefined();
+  });
+
+  test("the Step fast path and connect's handler give the same answers and errors", async () => {
+    const binary = createClient(
+      RaftService,
+      createConnectTransport({
+        baseUrl: url,
+        useBinaryFormat: true,
+        interceptors: [bearerInterceptor(SECRET)],
+      }),
+    );
+    const json = createClient(
+      RaftService,
+      createConnectTransport({
+        baseUrl: url,
+        useBinaryFormat: false,
+        interceptors: [bearerInterceptor(SECRET)],
+      }),
+    );
+    got.length = 0;
+    const before = fastServed;
+    await binary.step({ messages: [toPb(msg(2, 2))] });
+    expect(fastServed).toBe(before + 1); // binary Connect: the fast path
+    await json.step({ messages: [toPb(msg(2, 1))] });
+    expect(fastServed).toBe(before + 1); // JSON: connect's handler
+    expect(got).toEqual([msg(2, 2), msg(2, 1)]);
+    // Errors are Connect errors either way: the code and message survive the wire.
+    for (const format of [true, false]) {
+      const anon = createClient(
+        RaftService,
+        createConnectTransport({ baseUrl: url, useBinaryFormat: format }),
+      );
+      const err = await anon.step({ messages: [] }).catch((e) => e);
+      expect(err).toBeInstanceOf(ConnectError);
+      expect((err as ConnectError).code).toBe(Code.Unauthenticated);
+      expect((err as ConnectError).rawMessage).toMatch(/missing or wrong credential/);
+    }
+    const bad = await fetch(`${url}${RAFT_STEP_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/proto", authorization: `Bearer ${SECRET}` },
+      body: new Uint8Array([0xff, 0xff, 0xff]),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { code: string }).code).toBe("invalid_argument");
   });
 
   test("native gRPC works on the optional h2c port, with the same auth", async () => {
