@@ -44,6 +44,8 @@ const { values: a } = parseArgs({
     vsize: { type: "string", default: "1024" },
     guests: { type: "string", default: "50" },
     interval: { type: "string", default: "1s" },
+    /** write every proposal's start (ms since the load began) and latency as CSV, for tail analysis */
+    dump: { type: "string" },
   },
 });
 const SEQ_N = Number(a.seq);
@@ -123,6 +125,7 @@ async function load(nodes: readonly Node[], L: Node, mode: string, n: number, c:
   );
   if (firstErr) console.log(`warm-up error: ${firstErr}`);
   const lats: number[] = [];
+  const starts: number[] = [];
   let errors = 0;
   let next = 0;
   const cpu0 = process.cpuUsage();
@@ -133,9 +136,12 @@ async function load(nodes: readonly Node[], L: Node, mode: string, n: number, c:
     Array.from({ length: c }, async () => {
       while (next < n && performance.now() < deadline && errors < 1000) {
         next++;
+        const s0 = performance.now() - t0;
         const r = await propose(L, 10_000);
-        if (r.ok) lats.push(r.ms);
-        else {
+        if (r.ok) {
+          lats.push(r.ms);
+          starts.push(s0);
+        } else {
           errors++;
           firstErr ??= r.err;
         }
@@ -144,6 +150,10 @@ async function load(nodes: readonly Node[], L: Node, mode: string, n: number, c:
   );
   const el = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  if (a.dump) {
+    const rows = lats.map((l, i) => `${mode},${r2(starts[i]!)},${r2(l)}`);
+    writeFileSync(a.dump, `${rows.join("\n")}\n`, { flag: "a" });
+  }
   const ticks = cpuTicks(nodes) - tick0;
   const res = {
     mode,

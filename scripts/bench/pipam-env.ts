@@ -108,7 +108,9 @@ ${c.extra ?? ""}`,
     },
     async stop() {
       await Promise.allSettled([sim.stop(), p.stop()]);
-      rmSync(dir, { recursive: true, force: true });
+      // PIPAM_BENCH_KEEP=1 keeps configs, node logs and data for a look afterwards
+      if (process.env.PIPAM_BENCH_KEEP === "1") console.log(`kept ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
     },
   };
 }

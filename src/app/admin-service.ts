@@ -182,8 +182,15 @@ export function adminServiceImpl(d: AdminDeps): ServiceImpl<typeof AdminService>
       auth(ctx.requestHeader);
       needCluster();
       const node = leaderNode()!;
-      const r = await node.propose(opaqueEntry(req.payload), AbortSignal.timeout(10_000));
-      return { index: big(r.index), term: big(r.term) };
+      // a timer cleared when the proposal settles (AbortSignal.timeout's would outlive the call)
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(new Error("proposal not applied within 10 s")), 10_000);
+      try {
+        const r = await node.propose(opaqueEntry(req.payload), ac.signal);
+        return { index: big(r.index), term: big(r.term) };
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

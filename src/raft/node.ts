@@ -261,15 +261,27 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
   function wait(res: ReturnType<RawNode["propose"]>, signal?: AbortSignal): Promise<Proposed> {
     if (!res.ok) return Promise.reject(res.error);
     const p = new Promise<Proposed>((resolve, reject) => {
-      waiters.set(res.index, { term: res.term, resolve, reject });
-      signal?.addEventListener(
-        "abort",
-        () => {
-          waiters.delete(res.index);
-          reject(signal.reason ?? new Error("aborted"));
+      if (!signal) {
+        waiters.set(res.index, { term: res.term, resolve, reject });
+        return;
+      }
+      // the abort listener goes once the proposal settles (a long-lived signal must not collect them)
+      const onAbort = () => {
+        waiters.delete(res.index);
+        reject(signal.reason ?? new Error("aborted"));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      waiters.set(res.index, {
+        term: res.term,
+        resolve: (v) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(v);
         },
-        { once: true },
-      );
+        reject: (e) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      });
     });
     schedule();
     return p;
