@@ -15,7 +15,7 @@ import { createReplicatedStore, createStateFsm } from "../raft/fsm.ts";
 import { createRaftNode } from "../raft/node.ts";
 import { openRaftStorage } from "../raft/open-storage.ts";
 import { createPeerSender } from "../raft/transport/peer-client.ts";
-import { RAFT_STEP_PATH, raftServiceImpl, raftStepFastHandler } from "../raft/transport/peer-service.ts";
+import { raftServiceImpl } from "../raft/transport/peer-service.ts";
 import type { NodeRole, PeerView } from "../server/status.ts";
 import { adminServiceImpl } from "./admin-service.ts";
 import type { DaemonOptions } from "./daemon.ts";
@@ -134,7 +134,6 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
   };
   const server = await serve(opts, p, {
     routes,
-    fastPaths: new Map([[RAFT_STEP_PATH, raftStepFastHandler(node, raft.secret)]]),
     ready: () => {
       updateRaftMetrics();
       return [{ name: "config", ok: true, detail: config.path }, leaderCheck()];

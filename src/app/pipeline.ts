@@ -8,7 +8,7 @@ import { systemClock } from "../lib/clock.ts";
 import { errorMessage } from "../lib/errors.ts";
 import type { HealthCheck } from "../lib/health.ts";
 import { startGrpcServer } from "../raft/transport/grpc-server.ts";
-import { type FastPath, rpcHandlers } from "../raft/transport/rpc-handlers.ts";
+import { rpcHandlers } from "../raft/transport/rpc-handlers.ts";
 import { runLoop } from "../reconcile/loop.ts";
 import { type CycleReport, createReconciler, type Reconciler } from "../reconcile/reconciler.ts";
 import type { StateStore } from "../reconcile/store.ts";
@@ -96,8 +96,6 @@ export async function buildPipeline(
 
 export interface ServeOptions {
   routes: (router: ConnectRouter) => void;
-  /** Fast paths for hot RPCs on the main port (requestPath → handler; see rpc-handlers.ts). */
-  fastPaths?: ReadonlyMap<string, FastPath>;
   ready: () => HealthCheck[];
   /** Extra addresses serving the same handler (cluster: raft.listen_addr). */
   extraListen?: string[];
@@ -116,7 +114,7 @@ export async function serve(
     token: config.server.token,
     logger,
     version: opts.version,
-    rpcHandlers: rpcHandlers(s.routes, s.fastPaths),
+    rpcHandlers: rpcHandlers(s.routes),
     ready: s.ready,
   };
   const servers: RunningServer[] = [createServer({ ...serverOpts, listen: config.server.listen })];

