@@ -22,7 +22,7 @@ interface Member {
   server: ReturnType<typeof Bun.serve>;
   applied: string[];
   /** Step calls this member's server got, by whether the caller asked for inline answers. */
-  calls: { inline: number; plain: number };
+  calls: { inline: number; plain: number; snapshotChunks: number };
 }
 
 let members: Member[] = [];
@@ -35,15 +35,23 @@ afterEach(() => {
   members = [];
 });
 
-async function cluster(inline: boolean[]): Promise<Member[]> {
+/** Nodes whose server answers 503 (as if unreachable). */
+const down = new Set<number>();
+
+async function cluster(
+  inline: boolean[],
+  opts: { snapshotEvery?: number; keepEntries?: number } = {},
+): Promise<Member[]> {
+  down.clear();
   const ids = inline.map((_, i) => i + 1);
-  const servers = ids.map(() => {
+  const servers = ids.map((id) => {
     const ref: { route?: (r: ConnectRouter) => void } = {};
     let handlers: ReturnType<typeof rpcHandlers> | undefined;
     const server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
       fetch: (req) => {
+        if (down.has(id)) return new Response("down", { status: 503 });
         handlers ??= rpcHandlers((r) => ref.route?.(r));
         return handlers.get(new URL(req.url).pathname)?.(req) ?? new Response(null, { status: 404 });
       },
@@ -53,7 +61,7 @@ async function cluster(inline: boolean[]): Promise<Member[]> {
   const urls = new Map(ids.map((id, i) => [id, `http://127.0.0.1:${servers[i]!.server.port}`]));
   const out: Member[] = ids.map((id, i) => {
     const applied: string[] = [];
-    const calls = { inline: 0, plain: 0 };
+    const calls = { inline: 0, plain: 0, snapshotChunks: 0 };
     let nodeRef: RaftNode | undefined;
     const sender = createPeerSender({
       secret: SECRET,
@@ -76,6 +84,7 @@ async function cluster(inline: boolean[]): Promise<Member[]> {
       heartbeatTick: 1,
       rand: Math.random,
       logger: silentLogger,
+      ...opts,
     });
     nodeRef = node;
     const impl = raftServiceImpl(node, SECRET);
@@ -85,6 +94,10 @@ async function cluster(inline: boolean[]): Promise<Member[]> {
           if (req.replyInline) calls.inline++;
           else calls.plain++;
           return impl.step!(req, ctx);
+        },
+        installSnapshot: (req, ctx) => {
+          calls.snapshotChunks++;
+          return impl.installSnapshot!(req, ctx);
         },
       });
     return { id, node, sender, server: servers[i]!.server, applied, calls };
@@ -152,5 +165,23 @@ describe("raft node over the Connect transport", () => {
     const p = await leader.node.propose(opaqueEntry(new Uint8Array([1, 2, 3])));
     expect(p.index).toBeGreaterThan(0);
     expect(leader.applied.length).toBe(before);
+  });
+
+  test("a follower that fell behind the compacted log catches up from a snapshot sent in chunks", async () => {
+    const ms = await cluster([true, true, true], { snapshotEvery: 20, keepEntries: 5 });
+    let leader = await leaderOf(ms);
+    if (leader.id === 3) {
+      leader.node.transferLeadership(1);
+      for (let i = 0; i < 300 && !ms[0]!.node.isLeader(); i++) await Bun.sleep(10);
+      leader = await leaderOf(ms);
+    }
+    const lagging = ms[2]!;
+    down.add(lagging.id);
+    for (let i = 0; i < 60; i++) await leader.node.propose(new TextEncoder().encode(`p${i}`));
+    expect(proposed(lagging).length).toBeLessThan(60);
+    down.delete(lagging.id);
+    await untilAll(ms, 60);
+    expect(proposed(lagging)).toEqual(Array.from({ length: 60 }, (_, i) => `p${i}`));
+    expect(lagging.calls.snapshotChunks).toBeGreaterThan(0);
   });
 });

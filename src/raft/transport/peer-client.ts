@@ -2,9 +2,9 @@
  * Sends Raft messages to peers over ConnectRPC. One queue per peer, one call in flight per peer:
  * whatever queued up while a call was out goes in the next call as one batch (many AppendEntries
  * in one RPC). A slow or dead peer only backs up its own queue (bounded; Raft resends what is
- * dropped), never the others.
+ * dropped), never the others. Snapshots go in 1 MiB chunks over InstallSnapshot.
  */
-import { type Client, createClient } from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { RaftService } from "../../gen/pipam/v1/raft_pb.ts";
 import type { Logger } from "../../log/logger.ts";
@@ -23,6 +23,8 @@ export interface PeerSenderOptions {
   /** Called with the peer id after a failed call (for status: unreachable). */
   onError?: (to: number, err: unknown) => void;
   onSuccess?: (to: number) => void;
+  /** Snapshot data per InstallSnapshot call (default 1 MiB). */
+  snapshotChunkBytes?: number;
   /**
    * The peer's answers returned inline in the Step response (append/heartbeat responses, votes).
    * When set, calls ask for inline answers (StepRequest.reply_inline); a peer that does not
@@ -36,6 +38,8 @@ interface Peer {
   client: Client<typeof RaftService>;
   queue: Message[];
   busy: boolean;
+  /** the peer answered InstallSnapshot with "unimplemented" (an older version) */
+  legacySnapshots?: boolean;
 }
 
 export interface PeerSender {
@@ -50,6 +54,7 @@ export function createPeerSender(opts: PeerSenderOptions): PeerSender {
   const peers = new Map<number, Peer>();
   const timeoutMs = opts.timeoutMs ?? 2000;
   const maxQueue = opts.maxQueue ?? 10_000;
+  const chunkBytes = opts.snapshotChunkBytes ?? 1024 * 1024;
   let stopped = false;
 
   function makeClient(url: string) {
@@ -61,6 +66,42 @@ export function createPeerSender(opts: PeerSenderOptions): PeerSender {
     return createClient(RaftService, transport);
   }
 
+  /** Snapshots go in chunks over InstallSnapshot; a peer without it (older version) gets them in Step. */
+  async function sendSnapshot(id: number, p: Peer, m: Message): Promise<void> {
+    const data = m.snapshot!.data;
+    const header = toPb({ ...m, snapshot: { meta: m.snapshot!.meta, data: new Uint8Array(0) } });
+    if (!p.legacySnapshots) {
+      try {
+        for (let off = 0; ; off += chunkBytes) {
+          const chunk = data.subarray(off, off + chunkBytes);
+          const done = off + chunk.length >= data.length;
+          await p.client.installSnapshot(
+            {
+              from: header.from,
+              to: header.to,
+              term: header.term,
+              meta: header.snapshot,
+              offset: BigInt(off),
+              chunk,
+              done,
+              total: BigInt(data.length),
+              message: header,
+            },
+            { timeoutMs: Math.max(10_000, timeoutMs) },
+          );
+          if (done) return;
+        }
+      } catch (err) {
+        if (!(err instanceof ConnectError && err.code === Code.Unimplemented)) throw err;
+        p.legacySnapshots = true;
+        opts.logger.info("raft peer has no InstallSnapshot; sending snapshots in one Step call", {
+          peer: id,
+        });
+      }
+    }
+    await p.client.step({ messages: [toPb(m)] }, { timeoutMs: Math.max(30_000, timeoutMs) });
+  }
+
   async function pump(id: number, p: Peer): Promise<void> {
     if (p.busy || stopped) return;
     p.busy = true;
@@ -69,25 +110,37 @@ export function createPeerSender(opts: PeerSenderOptions): PeerSender {
         const batch = p.queue;
         p.queue = [];
         const snaps = batch.filter((m) => m.type === "snap");
-        try {
-          const res = await p.client.step(
-            { messages: batch.map(toPb), replyInline: opts.onReply !== undefined },
-            { timeoutMs: snaps.length > 0 ? Math.max(30_000, timeoutMs) : timeoutMs },
-          );
-          for (const _ of snaps) opts.onSnapshotResult?.(id, true);
-          opts.onSuccess?.(id);
-          if (res.messages.length > 0 && opts.onReply && !stopped) {
-            try {
-              opts.onReply(res.messages.map(fromPb));
-            } catch (err) {
-              opts.logger.warn("raft peer answer rejected", { peer: id, error: String(err) });
+        const rest = snaps.length > 0 ? batch.filter((m) => m.type !== "snap") : batch;
+        if (rest.length > 0) {
+          try {
+            const res = await p.client.step(
+              { messages: rest.map(toPb), replyInline: opts.onReply !== undefined },
+              { timeoutMs },
+            );
+            opts.onSuccess?.(id);
+            if (res.messages.length > 0 && opts.onReply && !stopped) {
+              try {
+                opts.onReply(res.messages.map(fromPb));
+              } catch (err) {
+                opts.logger.warn("raft peer answer rejected", { peer: id, error: String(err) });
+              }
             }
+          } catch (err) {
+            opts.onError?.(id, err);
+            opts.logger.debug("raft peer call failed", { peer: id, error: String(err) });
+            // Drop the batch: Raft retries (heartbeats, probes) by itself.
           }
-        } catch (err) {
-          for (const _ of snaps) opts.onSnapshotResult?.(id, false);
-          opts.onError?.(id, err);
-          opts.logger.debug("raft peer call failed", { peer: id, error: String(err) });
-          // Drop the batch: Raft retries (heartbeats, probes) by itself.
+        }
+        for (const m of snaps) {
+          try {
+            await sendSnapshot(id, p, m);
+            opts.onSnapshotResult?.(id, true);
+            opts.onSuccess?.(id);
+          } catch (err) {
+            opts.onSnapshotResult?.(id, false);
+            opts.onError?.(id, err);
+            opts.logger.warn("raft snapshot transfer failed", { peer: id, error: String(err) });
+          }
         }
       }
     } finally {

@@ -18,12 +18,18 @@ import { LEAN_PATH, rpcHandlers } from "./rpc-handlers.ts";
 
 const SECRET = "cluster-secret";
 const got: Message[] = [];
+/** Sizes of the InstallSnapshot chunks received. */
+const chunks: number[] = [];
 const impl = raftServiceImpl((msgs) => got.push(...msgs), SECRET);
 const routes = (r: ConnectRouter) => {
   r.service(RaftService, {
     step: (req, ctx) => {
       if (ctx.values.get(LEAN_PATH)) leanServed++;
       return impl.step!(req, ctx);
+    },
+    installSnapshot: (req, ctx) => {
+      chunks.push(req.chunk.length);
+      return impl.installSnapshot!(req, ctx);
     },
   });
 };
@@ -79,8 +85,9 @@ describe("raft transport", () => {
     sender.stop();
   });
 
-  test("a snapshot message round-trips", async () => {
+  test("a snapshot travels in 1 MiB InstallSnapshot chunks and arrives whole", async () => {
     got.length = 0;
+    chunks.length = 0;
     const sender = createPeerSender({ secret: SECRET, logger: silentLogger });
     sender.setPeer(2, url);
     const snap: Message = {
@@ -88,9 +95,12 @@ describe("raft transport", () => {
       type: "snap",
       snapshot: {
         meta: { index: 50, term: 3, confState: { voters: [1, 2, 3], learners: [4] } },
-        data: new Uint8Array(3 << 20).fill(7),
+        data: crypto.getRandomValues(new Uint8Array(65536)).map((_, i) => i % 251),
       },
     };
+    const big = new Uint8Array((5 << 20) / 2 + 17);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) % 253;
+    snap.snapshot!.data = big;
     let ok: boolean | undefined;
     const s2 = createPeerSender({
       secret: SECRET,
@@ -101,8 +111,12 @@ describe("raft transport", () => {
     s2.send([snap]);
     for (let i = 0; i < 200 && ok === undefined; i++) await Bun.sleep(20);
     expect(ok).toBe(true);
+    expect(chunks).toEqual([1 << 20, 1 << 20, big.length - (2 << 20)]);
+    expect(got).toHaveLength(1);
+    expect(got[0]?.type).toBe("snap");
+    expect(got[0]?.term).toBe(3);
     expect(got[0]?.snapshot?.meta).toEqual(snap.snapshot!.meta);
-    expect(got[0]?.snapshot?.data.length).toBe(3 << 20);
+    expect(Buffer.compare(got[0]!.snapshot!.data, big)).toBe(0);
     sender.stop();
     s2.stop();
   });

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pipam/v1/raft.proto.
  */
 export const file_pipam_v1_raft: GenFile = /*@__PURE__*/
-  fileDesc("ChNwaXBhbS92MS9yYWZ0LnByb3RvEghwaXBhbS52MSJVCgVFbnRyeRINCgVpbmRleBgBIAEoBBIMCgR0ZXJtGAIgASgEEiEKBHR5cGUYAyABKA4yEy5waXBhbS52MS5FbnRyeVR5cGUSDAoEZGF0YRgEIAEoDCJNCgxTbmFwc2hvdE1ldGESDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBIOCgZ2b3RlcnMYAyADKAQSEAoIbGVhcm5lcnMYBCADKAQiiwIKC1JhZnRNZXNzYWdlEgwKBHR5cGUYASABKAkSDAoEZnJvbRgCIAEoBBIKCgJ0bxgDIAEoBBIMCgR0ZXJtGAQgASgEEhAKCGxvZ190ZXJtGAUgASgEEg0KBWluZGV4GAYgASgEEiAKB2VudHJpZXMYByADKAsyDy5waXBhbS52MS5FbnRyeRIOCgZjb21taXQYCCABKAQSDgoGcmVqZWN0GAkgASgIEhMKC3JlamVjdF9oaW50GAogASgEEigKCHNuYXBzaG90GAsgASgLMhYucGlwYW0udjEuU25hcHNob3RNZXRhEhUKDXNuYXBzaG90X2RhdGEYDCABKAwSDQoFZm9yY2UYDSABKAgiYAoLU3RlcFJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoBBInCghtZXNzYWdlcxgCIAMoCzIVLnBpcGFtLnYxLlJhZnRNZXNzYWdlEhQKDHJlcGx5X2lubGluZRgDIAEoCCI3CgxTdGVwUmVzcG9uc2USJwoIbWVzc2FnZXMYASADKAsyFS5waXBhbS52MS5SYWZ0TWVzc2FnZSKTAQoWSW5zdGFsbFNuYXBzaG90UmVxdWVzdBIMCgRmcm9tGAEgASgEEgoKAnRvGAIgASgEEgwKBHRlcm0YAyABKAQSJAoEbWV0YRgEIAEoCzIWLnBpcGFtLnYxLlNuYXBzaG90TWV0YRIOCgZvZmZzZXQYBSABKAQSDQoFY2h1bmsYBiABKAwSDAoEZG9uZRgHIAEoCCIrChdJbnN0YWxsU25hcHNob3RSZXNwb25zZRIQCghyZWNlaXZlZBgBIAEoBCpaCglFbnRyeVR5cGUSGgoWRU5UUllfVFlQRV9VTlNQRUNJRklFRBAAEhUKEUVOVFJZX1RZUEVfTk9STUFMEAESGgoWRU5UUllfVFlQRV9DT05GX0NIQU5HRRACMpwBCgtSYWZ0U2VydmljZRI1CgRTdGVwEhUucGlwYW0udjEuU3RlcFJlcXVlc3QaFi5waXBhbS52MS5TdGVwUmVzcG9uc2USVgoPSW5zdGFsbFNuYXBzaG90EiAucGlwYW0udjEuSW5zdGFsbFNuYXBzaG90UmVxdWVzdBohLnBpcGFtLnYxLkluc3RhbGxTbmFwc2hvdFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChNwaXBhbS92MS9yYWZ0LnByb3RvEghwaXBhbS52MSJVCgVFbnRyeRINCgVpbmRleBgBIAEoBBIMCgR0ZXJtGAIgASgEEiEKBHR5cGUYAyABKA4yEy5waXBhbS52MS5FbnRyeVR5cGUSDAoEZGF0YRgEIAEoDCJNCgxTbmFwc2hvdE1ldGESDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBIOCgZ2b3RlcnMYAyADKAQSEAoIbGVhcm5lcnMYBCADKAQiiwIKC1JhZnRNZXNzYWdlEgwKBHR5cGUYASABKAkSDAoEZnJvbRgCIAEoBBIKCgJ0bxgDIAEoBBIMCgR0ZXJtGAQgASgEEhAKCGxvZ190ZXJtGAUgASgEEg0KBWluZGV4GAYgASgEEiAKB2VudHJpZXMYByADKAsyDy5waXBhbS52MS5FbnRyeRIOCgZjb21taXQYCCABKAQSDgoGcmVqZWN0GAkgASgIEhMKC3JlamVjdF9oaW50GAogASgEEigKCHNuYXBzaG90GAsgASgLMhYucGlwYW0udjEuU25hcHNob3RNZXRhEhUKDXNuYXBzaG90X2RhdGEYDCABKAwSDQoFZm9yY2UYDSABKAgiYAoLU3RlcFJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoBBInCghtZXNzYWdlcxgCIAMoCzIVLnBpcGFtLnYxLlJhZnRNZXNzYWdlEhQKDHJlcGx5X2lubGluZRgDIAEoCCI3CgxTdGVwUmVzcG9uc2USJwoIbWVzc2FnZXMYASADKAsyFS5waXBhbS52MS5SYWZ0TWVzc2FnZSLKAQoWSW5zdGFsbFNuYXBzaG90UmVxdWVzdBIMCgRmcm9tGAEgASgEEgoKAnRvGAIgASgEEgwKBHRlcm0YAyABKAQSJAoEbWV0YRgEIAEoCzIWLnBpcGFtLnYxLlNuYXBzaG90TWV0YRIOCgZvZmZzZXQYBSABKAQSDQoFY2h1bmsYBiABKAwSDAoEZG9uZRgHIAEoCBINCgV0b3RhbBgIIAEoBBImCgdtZXNzYWdlGAkgASgLMhUucGlwYW0udjEuUmFmdE1lc3NhZ2UiKwoXSW5zdGFsbFNuYXBzaG90UmVzcG9uc2USEAoIcmVjZWl2ZWQYASABKAQqWgoJRW50cnlUeXBlEhoKFkVOVFJZX1RZUEVfVU5TUEVDSUZJRUQQABIVChFFTlRSWV9UWVBFX05PUk1BTBABEhoKFkVOVFJZX1RZUEVfQ09ORl9DSEFOR0UQAjKcAQoLUmFmdFNlcnZpY2USNQoEU3RlcBIVLnBpcGFtLnYxLlN0ZXBSZXF1ZXN0GhYucGlwYW0udjEuU3RlcFJlc3BvbnNlElYKD0luc3RhbGxTbmFwc2hvdBIgLnBpcGFtLnYxLkluc3RhbGxTbmFwc2hvdFJlcXVlc3QaIS5waXBhbS52MS5JbnN0YWxsU25hcHNob3RSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message pipam.v1.Entry
@@ -211,6 +211,10 @@ export const StepResponseSchema: GenMessage<StepResponse> = /*@__PURE__*/
   messageDesc(file_pipam_v1_raft, 4);
 
 /**
+ * One chunk of a snapshot: chunks go in order, one call each; offset 0 starts a transfer (and
+ * drops any unfinished one from the same peer); the last has done = true, and only then does the
+ * receiver hand the whole snapshot to Raft.
+ *
  * @generated from message pipam.v1.InstallSnapshotRequest
  */
 export type InstallSnapshotRequest = Message<"pipam.v1.InstallSnapshotRequest"> & {
@@ -248,6 +252,20 @@ export type InstallSnapshotRequest = Message<"pipam.v1.InstallSnapshotRequest"> 
    * @generated from field: bool done = 7;
    */
   done: boolean;
+
+  /**
+   * Size of the whole snapshot data, on every chunk.
+   *
+   * @generated from field: uint64 total = 8;
+   */
+  total: bigint;
+
+  /**
+   * The Raft "snap" message the chunks belong to, without snapshot_data (on every chunk).
+   *
+   * @generated from field: pipam.v1.RaftMessage message = 9;
+   */
+  message?: RaftMessage | undefined;
 };
 
 /**
@@ -262,6 +280,8 @@ export const InstallSnapshotRequestSchema: GenMessage<InstallSnapshotRequest> = 
  */
 export type InstallSnapshotResponse = Message<"pipam.v1.InstallSnapshotResponse"> & {
   /**
+   * Bytes of this transfer the receiver holds after this chunk.
+   *
    * @generated from field: uint64 received = 1;
    */
   received: bigint;
