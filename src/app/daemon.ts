@@ -1,13 +1,18 @@
 /**
  * `pipam run`: builds the concrete parts from the config and runs them until SIGTERM/SIGINT.
- * Single node (raft.node_id = 0): an in-memory reconciled state, rebuilt from the ownership
- * markers after a restart (the first cycle is a full reconcile that reads the provider).
+ * Single node (raft.node_id = 0): the reconciled state in memory, kept in `state.json` under
+ * systemd's StateDirectory or an explicit [raft] data_dir so a restart remembers stopped guests'
+ * last addresses; ownership itself always comes from the providers' markers (the first cycle is a
+ * full reconcile that reads them).
  */
+
+import { join } from "node:path";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Config } from "../config/index.ts";
 import { toProxmoxEndpoints } from "../config/index.ts";
 import type { HealthCheck } from "../lib/health.ts";
 import type { Logger } from "../log/logger.ts";
+import { createFileStore } from "../reconcile/file-store.ts";
 import type { Source } from "../reconcile/reconciler.ts";
 import { createMemoryStore } from "../reconcile/store.ts";
 
@@ -33,7 +38,16 @@ export async function runDaemon(opts: DaemonOptions, signal: AbortSignal): Promi
     return runClusterNode(opts, signal);
   }
   const { buildPipeline, serve, loop } = await import("./pipeline.ts");
-  const store = createMemoryStore();
+  // Where a single node keeps its state between restarts: systemd's StateDirectory= (the .deb's
+  // unit: /var/lib/pipam), else [raft] data_dir when the config sets it; otherwise memory only.
+  const stateDir =
+    process.env.STATE_DIRECTORY?.split(":")[0] || (config.raft.dataDirSet ? config.raft.dataDir : "");
+  const store = stateDir
+    ? createFileStore(join(stateDir, "state.json"), logger, { write: !opts.once })
+    : createMemoryStore();
+  if (!stateDir && !opts.once) {
+    logger.info("state kept in memory only (set [raft] data_dir to keep it across restarts)");
+  }
   const p = await buildPipeline(opts, store, {
     mode: "single",
     node: () => ({ id: "local", role: "single" }),

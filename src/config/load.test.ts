@@ -246,6 +246,7 @@ format = "json"
       nodeId: 2,
       listenAddr: "b:9190",
       dataDir: "/srv/pipam",
+      dataDirSet: true,
       tickIntervalMs: 50,
       peers: { 1: "https://a:9190", 2: "https://b:9190", 3: "https://c:9190" },
       secret: "raft-secret-5555",

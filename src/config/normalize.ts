@@ -102,7 +102,8 @@ export function normalizeConfig(
   const raft: RaftConfig = {
     nodeId: r.node_id,
     ...(listenAddr !== undefined ? { listenAddr } : {}),
-    dataDir: r.data_dir,
+    dataDir: r.data_dir ?? "/var/lib/pipam",
+    ...(r.data_dir !== undefined ? { dataDirSet: true as const } : {}),
     tickIntervalMs: r.tick_interval,
     peers,
     ...(raftSecret !== undefined ? { secret: raftSecret } : {}),

@@ -126,7 +126,7 @@ export const ipamSchema = z.strictObject({
 export const raftSchema = z.strictObject({
   node_id: int(0).default(0),
   listen_addr: str().optional(),
-  data_dir: str().default("/var/lib/pipam"),
+  data_dir: str().optional(),
   tick_interval: duration(100, 1),
   peers: z.record(str(), str(), { error: expected('a table of node id = "URL"') }).default({}),
   secret: str().optional(),

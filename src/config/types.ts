@@ -57,7 +57,10 @@ export interface RaftConfig {
   /** 0 = single node (no Raft). */
   nodeId: number;
   listenAddr?: string;
+  /** Raft log and snapshots (cluster); a single node keeps `state.json` here when set explicitly. */
   dataDir: string;
+  /** `data_dir` was written in the config (not the default). */
+  dataDirSet?: true;
   tickIntervalMs: number;
   /** node id → base URL. */
   peers: Record<number, string>;

@@ -460,8 +460,9 @@ function strip(r: RRset): RRset {
 /**
  * A stopped guest has no live interfaces (no agent, no LXC interfaces call), so unless its config
  * names static addresses it would come back with none and lose its records. It keeps the
- * addresses last seen while it ran (from the reconciled state: replicated in a cluster, in
- * memory on a single node), so stopping a VM does not remove its name.
+ * addresses last seen while it ran (from the reconciled state: replicated in a cluster; on a
+ * single node in memory and in state.json, see file-store.ts), so stopping a VM does not remove
+ * its name, also across a restart.
  */
 export function carryStoppedAddresses(prev: Map<string, Guest>, inv: Inventory): Inventory {
   let changed = false;

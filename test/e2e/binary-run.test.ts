@@ -6,6 +6,7 @@
  * Checked with `dig` against the real server and through the API (ownership comments).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { type ProxmoxSim, type SimGuest, startProxmoxSim } from "../../src/sim/index.ts";
 import { startPdns, type TestPdns } from "../../src/testing/pdns.ts";
 import { pipamBinary } from "./support/binary.ts";
@@ -118,7 +119,12 @@ afterAll(async () => {
   console.log(`binary-run timings (ms): ${JSON.stringify(timings)}`);
 });
 
-const start = () => spawnPipam(bin, ["-c", cfg, "--log-format", "json", "run"]);
+// As under the .deb's unit: systemd's StateDirectory= sets STATE_DIRECTORY, where a single node
+// keeps state.json between restarts.
+const start = () =>
+  spawnPipam(bin, ["-c", cfg, "--log-format", "json", "run"], {
+    env: { STATE_DIRECTORY: join(cfgDir.dir, "state") },
+  });
 const want = (): RRMap => expectedRecords(sim.scenario.guests, ZONE, true);
 
 /** pipam's rrsets in the three zones equal the model exactly; no duplicates; undefined until then. */
@@ -314,6 +320,40 @@ describe("pipam run (compiled binary)", () => {
     daemon = start();
     await waitConverged("restart after SIGTERM");
     await checkAll();
+  }, 60_000);
+
+  test("a stopped guest with no static address keeps its records across a restart (state.json)", async () => {
+    await waitConverged("before stopping a guest");
+    // a QEMU guest with a guest agent: its addresses come only from the agent (DHCP-like)
+    const picked = sim.scenario.guests.find(
+      (g) => g.type === "qemu" && g.agent === "ok" && g.status === "running",
+    )!;
+    const name = `${picked.name}.${ZONE}`;
+    const ip = picked.nics[0]!.ipv4![0]!.split("/")[0]!;
+    sim.mutate((s) => {
+      const g = s.guests.find((x) => x.vmid === picked.vmid)!;
+      g.status = "stopped";
+      g.uptime = 0;
+    });
+    await sleep(3_000); // a few cycles see it stopped (its agent answers "not running")
+    await checkAll();
+    expect(await pdns.dig(name, "A")).toEqual([ip]);
+    daemon!.signal("SIGTERM");
+    expect(await daemon!.waitExit(5_000)).toBe(0);
+    daemon = start();
+    const url = await daemon.serverUrl();
+    // /readyz is 200 once the first (full) cycle after the restart finished without errors
+    await waitFor(
+      "/readyz 200 after the restart",
+      async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined),
+      {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      },
+    );
+    await checkAll();
+    expect(await pdns.dig(name, "A")).toEqual([ip]);
+    expect(daemon.logs().some((l) => l.msg === "state loaded")).toBe(true);
   }, 60_000);
 
   test("SIGTERM stops it cleanly: exit 0 within a few seconds, the port closed", async () => {
