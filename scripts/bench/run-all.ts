@@ -260,6 +260,7 @@ for (const g of collectSizes) {
       `^${label}\\s+wall\\s+(\\d+) ms\\s+calls\\s+(\\d+).*?peak RSS (\\d+) MiB.*?ratio ([\\d.]+|-)`,
       "m",
     ).exec(r!.output);
+  const floors = [...r!.output.matchAll(/^floor\s.*?ratio ([\d.]+)/gm)].map((m) => m[1]!);
   const f = row("first");
   const u = row("unchanged");
   if (!f || !u) unparsed("Collection", `${g} guests`);
@@ -283,7 +284,11 @@ for (const g of collectSizes) {
     better: "lower",
     target: "≤ 1.2× ideal (calls ÷ 12 in flight × 5 ms)",
     met: x.firstRatio !== undefined ? x.firstRatio <= 1.2 : undefined,
-    note: `${x.firstCalls} calls, ${f1(x.firstRatio, 2)}× ideal, peak RSS ${x.firstRss} MiB`,
+    note: `${x.firstCalls} calls, ${f1(x.firstRatio, 2)}× ideal, peak RSS ${x.firstRss} MiB${
+      floors.length > 0
+        ? `; a bare fetch loop at the same concurrency (this machine's floor): ${floors.map((f) => `${f}×`).join(" before the cycles, ")}${floors.length > 1 ? " after" : ""}`
+        : ""
+    }`,
   });
   add({
     id: `collect.${g}.unchanged_ms`,
