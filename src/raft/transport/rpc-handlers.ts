@@ -158,19 +158,8 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 
 async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const p of body) {
-    parts.push(p);
-    n += p.length;
-  }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  for await (const p of body) parts.push(p);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /** connect's universal handler for one unary method, with the body as one buffer each way. */
