@@ -258,6 +258,10 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
     });
   }
 
+  function stepAll(msgs: Message[]) {
+    for (const m of msgs) if (m.to === o.id) rn.step(m);
+  }
+
   function wait(res: ReturnType<RawNode["propose"]>, signal?: AbortSignal): Promise<Proposed> {
     if (!res.ok) return Promise.reject(res.error);
     const p = new Promise<Proposed>((resolve, reject) => {
@@ -305,17 +309,11 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
     },
     stop,
     step(msgs) {
-      for (const m of msgs) {
-        if (m.to !== o.id) continue;
-        rn.step(m);
-      }
+      stepAll(msgs);
       schedule();
     },
     stepAndReply(msgs, from) {
-      for (const m of msgs) {
-        if (m.to !== o.id) continue;
-        rn.step(m);
-      }
+      stepAll(msgs);
       if (!timer || processing) {
         schedule();
         return [];

@@ -21,7 +21,7 @@ export interface FileStoreOptions {
   write: boolean;
 }
 
-export function loadStateFile(path: string, logger: Logger, moveAsideIfBad: boolean): ReconcileState {
+function loadStateFile(path: string, logger: Logger, moveAsideIfBad: boolean): ReconcileState {
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -339,16 +339,14 @@ export class SqliteStorage implements LogStorage {
       }
     }
     if (snapMeta !== this.snapMeta) {
+      this.snapMeta = snapMeta;
+      this.snapCache = b.snapshot;
       this.tailBase = snapMeta.index + 1;
       this.tailTerms = [];
     }
     this.rememberTerms(b.entries, first);
     this.first = first;
     this.last = last;
-    if (snapMeta !== this.snapMeta) {
-      this.snapMeta = snapMeta;
-      this.snapCache = b.snapshot;
-    }
     if (b.hardState) this.hard = { ...b.hardState };
   }
 
