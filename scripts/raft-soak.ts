@@ -1,7 +1,7 @@
 /**
  * Raft soak: runs the deterministic simulator over many seeds.
  *   bun scripts/raft-soak.ts [--seeds 10000] [--from 1] [--steps 500] [--nodes 3,5] [--seed N --trace]
- *   [--unsafe commitPreviousTerm|skipUpToDateCheck] [--max-msg bytes] [--loss 0.05] [--dup 0.02] [--max-delay 3]
+ *   [--unsafe commitPreviousTerm|skipUpToDateCheck|countUnsyncedSelf] [--async-append on|off] [--max-msg bytes] [--loss 0.05] [--dup 0.02] [--max-delay 3]
  * Exit 1 on the first violation, with a one-line reproduction command.
  */
 import { parseArgs } from "node:util";
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     loss: { type: "string" },
     dup: { type: "string" },
     "max-delay": { type: "string" },
+    /** the leader's unsynced appends (default: half the seeds) */
+    "async-append": { type: "string" },
   },
 });
 const steps = Number(values.steps);
@@ -47,6 +49,7 @@ for (const seed of seeds) {
       loss: num(values.loss),
       dup: num(values.dup),
       maxDelay: num(values["max-delay"]),
+      asyncLocalAppend: values["async-append"] === undefined ? undefined : values["async-append"] === "on",
     });
     runs++;
     for (const [k, v] of Object.entries(r.stats)) totals[k] = (totals[k] ?? 0) + v;

@@ -3,7 +3,10 @@
  * data on disk in a temp dir, tick 100 ms) on 127.0.0.1 against the Proxmox simulator and a real
  * PowerDNS, measured with the same client stack as scripts/bench/etcd.ts (Bun fetch, keep-alive):
  *   (a) 1 KiB `AdminService.Propose` calls to the leader (committed through Raft, returned once
- *       applied on the leader), sequential and N in flight: proposals/s, p50/p99, CPU per op;
+ *       applied on the leader), sequential and N in flight: proposals/s, p50/p99, CPU per op.
+ *       The sequential run follows --warm-s seconds of proposals: JavaScriptCore keeps compiling
+ *       the hot path for ~10 s under load, and a daemon is measured as it runs (etcd.ts warms up
+ *       for as long);
  *   (b) failover over R rounds: kill -9 the leader (its process group) and, at the same moment, a
  *       new guest appears in the simulator; measured from the kill: a survivor reports itself
  *       leader (GetStatus), and the new guest's A record answers on `dig` — that is the new
@@ -11,14 +14,16 @@
  *       restarted on its data dir and must be a follower again before the next round.
  * Every loop has a count and a time bound; every node is stopped at the end (and on exit).
  *   bun scripts/bench/cluster.ts [--seq 3000] [--conc-n 20000] [--conc 64] [--rounds 20]
+ *     [--warm-s 10] [--interval 30s] [--dump FILE]
  * Last line: `BENCH_RESULT {...}` for run-all (with `error` when the cluster could not be used).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
-import { AdminService } from "../../src/gen/pipam/v1/admin_pb.ts";
+import { AdminService, ProposeRequestSchema } from "../../src/gen/pipam/v1/admin_pb.ts";
 import { type PipamEnv, spawnPipam, startPipamEnv, ZONE } from "./pipam-env.ts";
 import {
   type Child,
@@ -43,7 +48,10 @@ const { values: a } = parseArgs({
     "max-s": { type: "string", default: "30" },
     vsize: { type: "string", default: "1024" },
     guests: { type: "string", default: "50" },
-    interval: { type: "string", default: "1s" },
+    /** collect_interval of the nodes (default: the product default, 30s); "1s" adds a cycle a second */
+    interval: { type: "string", default: "30s" },
+    /** seconds of sequential proposals before the sequential measurement (JIT warm-up) */
+    "warm-s": { type: "string", default: "10" },
     /** write every proposal's start (ms since the load began) and latency as CSV, for tail analysis */
     dump: { type: "string" },
   },
@@ -54,6 +62,7 @@ const CONC = Number(a.conc);
 const ROUNDS = Number(a.rounds);
 const MAX_S = Number(a["max-s"]);
 const VSIZE = Number(a.vsize);
+const WARM_S = Number(a["warm-s"]);
 
 type Admin = ReturnType<typeof createClient<typeof AdminService>>;
 interface Node {
@@ -66,6 +75,12 @@ interface Node {
 
 const adminToken = crypto.randomUUID();
 const payload = crypto.getRandomValues(new Uint8Array(VSIZE));
+const proposeBody = toBinary(ProposeRequestSchema, create(ProposeRequestSchema, { payload }));
+const proposeHeaders = {
+  "content-type": "application/proto",
+  "connect-protocol-version": "1",
+  authorization: `Bearer ${adminToken}`,
+};
 
 async function status(n: Node) {
   const st = await n.admin.getStatus({}, { timeoutMs: 1000 });
@@ -88,11 +103,26 @@ async function agreedLeader(nodes: readonly Node[]): Promise<Node | undefined> {
   return own?.role === "leader" ? node : undefined;
 }
 
+/**
+ * One `AdminService.Propose` as a plain Connect unary call: a POST of the binary request with
+ * fetch, exactly as scripts/bench/etcd.ts posts its puts (no client library on either side).
+ */
 async function propose(n: Node, timeoutMs: number): Promise<{ ok: boolean; ms: number; err?: string }> {
   const t0 = performance.now();
   try {
-    await n.admin.propose({ payload }, { timeoutMs });
-    return { ok: true, ms: performance.now() - t0 };
+    const r = await fetch(`http://${n.listen}/pipam.v1.AdminService/Propose`, {
+      method: "POST",
+      headers: proposeHeaders,
+      body: proposeBody,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = new Uint8Array(await r.arrayBuffer());
+    if (r.status === 200) return { ok: true, ms: performance.now() - t0 };
+    return {
+      ok: false,
+      ms: performance.now() - t0,
+      err: `HTTP ${r.status}: ${new TextDecoder().decode(body)}`,
+    };
   } catch (e) {
     return { ok: false, ms: performance.now() - t0, err: e instanceof Error ? e.message : String(e) };
   }
@@ -113,11 +143,24 @@ function cpuTicks(nodes: readonly Node[]): number {
   return t;
 }
 
-async function load(nodes: readonly Node[], L: Node, mode: string, n: number, c: number, warm: number) {
+/**
+ * n proposals with `c` in flight after a warm-up of `warm` proposals per worker or, with
+ * `warmS`, of that many seconds (bounded to 10,000 proposals per worker either way).
+ */
+async function load(
+  nodes: readonly Node[],
+  L: Node,
+  mode: string,
+  n: number,
+  c: number,
+  warm: number,
+  warmS = 0,
+) {
   let firstErr: string | undefined;
+  const warmUntil = performance.now() + warmS * 1000;
   await Promise.all(
     Array.from({ length: c }, async () => {
-      for (let i = 0; i < warm; i++) {
+      for (let i = 0; i < 10_000 && (i < warm || performance.now() < warmUntil); i++) {
         const r = await propose(L, 10_000);
         if (!r.ok) firstErr ??= r.err;
       }
@@ -309,7 +352,7 @@ ${peers}
   if (!first) throw new Error("the cluster did not reconcile within 60 s");
   console.log(`pipam cluster: 3 nodes up, leader ${L.id}, first reconcile done (${env.dir})`);
   stage.at = "propose";
-  const seq = await load(nodes, L, "seq", SEQ_N, 1, 100);
+  const seq = await load(nodes, L, "seq", SEQ_N, 1, 100, WARM_S);
   console.log(
     `pipam sequential: ${seq.ok} proposals, ${seq.per_s}/s, p50 ${seq.p50_ms} ms, p99 ${seq.p99_ms} ms, errors ${seq.errors}, CPU/op: nodes ${seq.server_cpu_us_per_op} µs, client ${seq.client_cpu_us_per_op} µs`,
   );

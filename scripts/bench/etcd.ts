@@ -10,9 +10,10 @@
  *     is restarted on its data dir and must be healthy before the next round.
  * Every loop has a count and a time bound; every member is stopped at the end (and on exit).
  *   bun scripts/bench/etcd.ts [--seq 3000] [--conc-n 20000] [--conc 64] [--rounds 20] [--max-s 30]
+ *     [--warm-s 10] [--dump FILE]
  * Last line: `BENCH_RESULT {...}` for run-all.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -38,6 +39,10 @@ const { values: a } = parseArgs({
     "max-s": { type: "string", default: "30" },
     vsize: { type: "string", default: "1024" },
     keep: { type: "boolean", default: false },
+    /** seconds of sequential puts before the sequential measurement (the same as pipam's) */
+    "warm-s": { type: "string", default: "10" },
+    /** write every put's start (ms since the load began) and latency as CSV */
+    dump: { type: "string" },
   },
 });
 const SEQ_N = Number(a.seq);
@@ -46,6 +51,7 @@ const CONC = Number(a.conc);
 const ROUNDS = Number(a.rounds);
 const MAX_S = Number(a["max-s"]);
 const VSIZE = Number(a.vsize);
+const WARM_S = Number(a["warm-s"]);
 
 interface Member {
   i: number;
@@ -194,14 +200,28 @@ interface LoadResult {
   client_cpu_us_per_op: number;
 }
 
-/** n puts with `c` in flight (c = 1: sequential), after `warm` puts per worker; time bound MAX_S. */
-async function load(base: string, mode: string, n: number, c: number, warm: number): Promise<LoadResult> {
+/**
+ * n puts with `c` in flight (c = 1: sequential), after `warm` puts per worker or, with `warmS`,
+ * that many seconds of puts (as long as pipam's warm-up; bounded to 10,000 per worker); time
+ * bound MAX_S.
+ */
+async function load(
+  base: string,
+  mode: string,
+  n: number,
+  c: number,
+  warm: number,
+  warmS = 0,
+): Promise<LoadResult> {
+  const warmUntil = performance.now() + warmS * 1000;
   await Promise.all(
     Array.from({ length: c }, async (_, w) => {
-      for (let i = 0; i < warm; i++) await put(base, `bench/warm/${mode}/${w}/${i}`, 10_000);
+      for (let i = 0; i < 10_000 && (i < warm || performance.now() < warmUntil); i++)
+        await put(base, `bench/warm/${mode}/${w}/${i}`, 10_000);
     }),
   );
   const lats: number[] = [];
+  const starts: number[] = [];
   let errors = 0;
   let next = 0;
   const cpu0 = process.cpuUsage();
@@ -212,15 +232,22 @@ async function load(base: string, mode: string, n: number, c: number, warm: numb
     Array.from({ length: c }, async () => {
       while (next < n && performance.now() < deadline && errors < 1000) {
         const i = next++;
+        const s0 = performance.now() - t0;
         const r = await put(base, `bench/${mode}/${i}`, 10_000);
-        if (r.ok) lats.push(r.ms);
-        else errors++;
+        if (r.ok) {
+          lats.push(r.ms);
+          starts.push(s0);
+        } else errors++;
       }
     }),
   );
   const el = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const ticks = cpuTicks() - tick0;
+  if (a.dump) {
+    const rows = lats.map((l, i) => `${mode},${r2(starts[i]!)},${r2(l)}`);
+    appendFileSync(a.dump, `${rows.join("\n")}\n`);
+  }
   return {
     mode,
     concurrency: c,
@@ -319,7 +346,7 @@ try {
   const ver = await version();
   console.log(`etcd benchmark: etcd ${ver}, 3 members on 127.0.0.1, data in ${work}; ${VSIZE} B values`);
   let L = await fresh();
-  const seq = await load(L.client, "seq", SEQ_N, 1, 100);
+  const seq = await load(L.client, "seq", SEQ_N, 1, 100, WARM_S);
   console.log(
     `etcd sequential: ${seq.ok} puts, ${seq.per_s} puts/s, p50 ${seq.p50_ms} ms, p99 ${seq.p99_ms} ms, errors ${seq.errors}, CPU/put: members ${seq.server_cpu_us_per_op} µs, client ${seq.client_cpu_us_per_op} µs`,
   );

@@ -60,6 +60,8 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
     tickMs: raft.tickIntervalMs,
     electionTick: ELECTION_TICKS,
     heartbeatTick: 1,
+    // the leader's own appends are fsynced off the event loop (counted once durable)
+    asyncLeaderWrites: true,
     rand: Math.random,
     logger,
   });

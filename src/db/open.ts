@@ -10,6 +10,7 @@ import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { errorMessage, PipamError } from "../lib/errors.ts";
+import { type CheckpointEvent, startCheckpointer } from "./checkpointer.ts";
 import * as schema from "./schema.ts";
 
 export type PipamDb = BunSQLiteDatabase<typeof schema>;
@@ -18,6 +19,8 @@ export interface RaftDb {
   readonly path: string;
   readonly sqlite: Database;
   readonly db: PipamDb;
+  /** What the background checkpointer last reported (undefined without one). */
+  checkpoints(): { last?: CheckpointEvent; errors: number } | undefined;
   close(): void;
 }
 
@@ -34,7 +37,17 @@ export interface OpenOptions {
   synchronous?: "FULL" | "NORMAL";
   /** skip PRAGMA quick_check (benchmarks on fresh files) */
   skipIntegrityCheck?: boolean;
+  /**
+   * WAL checkpoints on a worker thread (default: on for files). The connection's own automatic
+   * checkpoint then only runs past WAL_SAFETY_PAGES, as a safety net.
+   */
+  backgroundCheckpoints?: boolean;
+  /** the worker's interval (default 200 ms) */
+  checkpointEveryMs?: number;
 }
+
+/** The writer's own automatic checkpoint threshold when a worker does the checkpoints (~40 MB). */
+export const WAL_SAFETY_PAGES = 10_000;
 
 export function openRaftDb(path: string, opts: OpenOptions = {}): RaftDb {
   const where = `raft database ${path}`;
@@ -78,5 +91,27 @@ export function openRaftDb(path: string, opts: OpenOptions = {}): RaftDb {
     throw new PipamError("storage", `${where}: migrations failed: ${errorMessage(err)}`, { cause: err });
   }
   const s = sqlite;
-  return { path, sqlite: s, db, close: () => s.close() };
+  let cp: ReturnType<typeof startCheckpointer> | undefined;
+  let last: CheckpointEvent | undefined;
+  let errors = 0;
+  if (path !== ":memory:" && opts.backgroundCheckpoints !== false) {
+    s.exec(`PRAGMA wal_autocheckpoint = ${WAL_SAFETY_PAGES}`);
+    cp = startCheckpointer(path, {
+      everyMs: opts.checkpointEveryMs,
+      onEvent: (e) => {
+        last = e;
+        if (e.type === "error") errors++;
+      },
+    });
+  }
+  return {
+    path,
+    sqlite: s,
+    db,
+    checkpoints: () => (cp ? { last, errors } : undefined),
+    close: () => {
+      cp?.stop();
+      s.close();
+    },
+  };
 }

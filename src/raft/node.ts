@@ -44,9 +44,20 @@ export interface RaftNodeOptions {
   heartbeatTick?: number;
   rand: () => number;
   logger: Logger;
-  /** Take an FSM snapshot every this many applied entries (default 1000), keep this many before it. */
+  /**
+   * Take an FSM snapshot every this many applied entries (default 10,000) and keep this many
+   * entries before it (default 5,000, etcd's catch-up count) for followers that lag a little.
+   * A snapshot and the compaction after it cost a few ms on every member at about the same index.
+   */
   snapshotEvery?: number;
   keepEntries?: number;
+  /**
+   * The leader writes its own appends without waiting for the fsync, which runs off the
+   * JavaScript thread; it counts toward a commit once durable (RaftOptions.asyncLocalAppend), so
+   * its event loop keeps handling followers' answers meanwhile. Needs storage.persistUnsynced and
+   * storage.flush. Default false.
+   */
+  asyncLeaderWrites?: boolean;
 }
 
 export interface Proposed {
@@ -100,6 +111,8 @@ interface Waiter {
 export function createRaftNode(o: RaftNodeOptions): RaftNode {
   const log = o.logger.child({ raft: o.id });
   const storage = o.storage;
+  const asyncWrites =
+    o.asyncLeaderWrites === true && storage.persistUnsynced !== undefined && storage.flush !== undefined;
   const members = new Map(o.peers);
   // Restore the FSM from the snapshot; the core re-delivers committed entries after it.
   const snap = storage.snapshot();
@@ -116,6 +129,7 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
     maxInflightMsgs: 256,
     // the commit index reaches followers with the next append or heartbeat (one tick at most)
     lazyCommit: true,
+    asyncLocalAppend: asyncWrites,
     applied: snap.meta.index,
   });
   for (const [id, url] of members) if (id !== o.id) o.sender.setPeer(id, url);
@@ -124,8 +138,8 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
   let timer: ReturnType<typeof setInterval> | undefined;
   let applied = snap.meta.index;
   let lastSnapshot = snap.meta.index;
-  const snapshotEvery = o.snapshotEvery ?? 1000;
-  const keep = o.keepEntries ?? 500;
+  const snapshotEvery = o.snapshotEvery ?? 10_000;
+  const keep = o.keepEntries ?? 5_000;
   let processing = false;
   /** The role of the last Ready's soft state, and the term/vote last written to storage. */
   let role = "follower";
@@ -202,7 +216,25 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
       (!rd.hardState || (rd.hardState.term === durable.term && rd.hardState.vote === durable.vote));
     if (early) send(rd.messages);
     if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
-      storage.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
+      const last = rd.entries[rd.entries.length - 1];
+      const batch = { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot };
+      if (asyncWrites && early && last) {
+        // the leader's appends: written now, durable when the fsync (off this thread) is done
+        storage.persistUnsynced!(batch);
+        storage.flush!((err) => {
+          if (!timer) return;
+          if (err) {
+            log.error("raft log fsync failed; stopping the node", { error: String(err) });
+            stop();
+            return;
+          }
+          rn.localAppendDurable(last.index, last.term);
+          schedule();
+        });
+      } else {
+        storage.persist(batch);
+        if (asyncWrites && last) rn.localAppendDurable(last.index, last.term);
+      }
       if (rd.hardState) durable = rd.hardState;
     }
     if (!early && rd.messages.length > 0) send(rd.messages);
@@ -350,9 +382,9 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
       process();
     },
     status: () => rn.status(),
-    isLeader: () => rn.status().role === "leader",
+    isLeader: () => rn.softState().role === "leader",
     hasLease: () => rn.hasQuorumLease(),
-    leader: () => rn.status().leader,
+    leader: () => rn.softState().leader,
     memberUrls: () => new Map(members),
     onRoleChange(fn) {
       roleFns.push(fn);

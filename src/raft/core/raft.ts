@@ -36,8 +36,18 @@ export interface RaftOptions {
    * round of messages per commit; followers apply up to one heartbeat later. Default false.
    */
   lazyCommit?: boolean;
+  /**
+   * The leader's own log writes are acknowledged separately (etcd's async storage writes, for
+   * the leader's appends): a new entry counts toward a commit on the leader only once the
+   * application reports it durable with `localAppendDurable`, so the application may persist the
+   * leader's entries without waiting for the fsync (and apply an entry that two followers already
+   * hold durably before its own fsync finishes). A Ready that changes term or vote, or carries a
+   * snapshot, must still be persisted durably before its messages go out, and a node that has
+   * been leader must have everything durable before its term changes. Default false.
+   */
+  asyncLocalAppend?: boolean;
   /** deliberately broken variants, only for proving that the simulator catches them */
-  unsafe?: { commitPreviousTerm?: boolean; skipUpToDateCheck?: boolean };
+  unsafe?: { commitPreviousTerm?: boolean; skipUpToDateCheck?: boolean; countUnsyncedSelf?: boolean };
 }
 
 const enc = new TextEncoder();
@@ -113,6 +123,7 @@ export class Raft {
   readonly electionTimeout: number;
   readonly heartbeatTimeout: number;
   readonly lazyCommit: boolean;
+  readonly asyncLocalAppend: boolean;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
   readonly maxMsgSize: number;
@@ -128,6 +139,7 @@ export class Raft {
     this.electionTimeout = o.electionTick ?? 10;
     this.heartbeatTimeout = o.heartbeatTick ?? 1;
     this.lazyCommit = o.lazyCommit ?? false;
+    this.asyncLocalAppend = o.asyncLocalAppend ?? false;
     if (this.heartbeatTimeout >= this.electionTimeout) {
       throw new RaftError("invalid", "raft: electionTick must be greater than heartbeatTick");
     }
@@ -270,7 +282,8 @@ export class Raft {
         this.electionTimeout,
       );
       if (id === this.id) {
-        pr.match = last;
+        // with asynchronous local appends only what has been handed out and persisted counts
+        pr.match = this.asyncLocalAppend ? Math.min(last, this.log.unstable.offset - 1) : last;
         pr.lastContactTicks = 0;
       }
       this.prs.set(id, pr);
@@ -311,8 +324,21 @@ export class Raft {
     const ents = es.map((e, i) => ({ ...e, term: this.term, index: li + 1 + i }));
     this.log.append(ents);
     this.onLogAppended(ents);
+    if (this.asyncLocalAppend && !this.unsafe.countUnsyncedSelf) return; // counted once durable
     this.prs.get(this.id)?.maybeUpdate(this.log.lastIndex());
     this.maybeCommit();
+  }
+
+  /**
+   * The application reports the leader's own log durable up to `index` (whose entry has `term`):
+   * with asyncLocalAppend, that is when the leader counts toward committing it. Ignored when
+   * this node is not the leader or the entry has been replaced since.
+   */
+  localAppendDurable(index: number, term: number): void {
+    if (!this.asyncLocalAppend || this.role !== "leader") return;
+    if (index > this.log.lastIndex() || this.log.term(index) !== term) return;
+    const self = this.prs.get(this.id);
+    if (self?.maybeUpdate(index) && this.maybeCommit() && !this.lazyCommit) this.bcastAppend();
   }
 
   // ---- ticks ----

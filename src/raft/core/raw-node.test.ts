@@ -137,3 +137,80 @@ describe("RawNode", () => {
     ).toThrow(/electionTick must be greater/);
   });
 });
+
+describe("asyncLocalAppend: the leader counts its own entries once they are durable", () => {
+  /** 3 nodes with the option; messages are delivered by hand so the test controls the order */
+  function setup() {
+    const voters = [1, 2, 3];
+    const nodes = voters.map((id) => {
+      const storage = new MemoryStorage({ voters, learners: [] });
+      const rn = createRawNode({ id, storage, rand: () => (id - 1) / 10, asyncLocalAppend: true });
+      return { id, storage, rn };
+    });
+    const inbox: Message[] = [];
+    /** one Ready per node; returns the leader's entries written this round */
+    const round = (opts: { ackLeader: boolean; deliverTo?: number[] }) => {
+      for (const x of nodes) {
+        while (x.rn.hasReady()) {
+          const rd = x.rn.ready();
+          x.storage.persist(rd);
+          inbox.push(...rd.messages);
+          x.rn.advance(rd);
+          const last = rd.entries[rd.entries.length - 1];
+          // followers (and any non-leader Ready) are durable at once; the leader only when told
+          if (last && (opts.ackLeader || x.rn.status().role !== "leader"))
+            x.rn.localAppendDurable(last.index, last.term);
+        }
+      }
+      const msgs = inbox.splice(0);
+      for (const m of msgs) {
+        if (opts.deliverTo && !opts.deliverTo.includes(m.to)) continue;
+        nodes[m.to - 1]!.rn.step(m);
+      }
+      return msgs.length;
+    };
+    const settle = (opts: { ackLeader: boolean; deliverTo?: number[] }) => {
+      for (let i = 0; i < 50 && round(opts) > 0; i++);
+    };
+    return { nodes, round, settle, node: (id: number) => nodes[id - 1]!.rn };
+  }
+
+  test("one follower's ack is not enough while the leader's own write is not durable", () => {
+    const c = setup();
+    c.node(1).campaign();
+    c.settle({ ackLeader: true });
+    expect(c.node(1).status().role).toBe("leader");
+    const commit0 = c.node(1).status().commit;
+    const p = c.node(1).propose(enc.encode("x"));
+    if (!p.ok) throw p.error;
+    // only node 2 hears about it (node 3 is cut off); the leader never reports its write durable
+    c.settle({ ackLeader: false, deliverTo: [1, 2] });
+    expect(c.node(1).status().commit).toBe(commit0);
+    // the leader's write becomes durable: leader + node 2 are a majority
+    c.node(1).localAppendDurable(p.index, p.term);
+    expect(c.node(1).status().commit).toBe(p.index);
+  });
+
+  test("two followers' acks commit without the leader's own write", () => {
+    const c = setup();
+    c.node(1).campaign();
+    c.settle({ ackLeader: true });
+    const p = c.node(1).propose(enc.encode("y"));
+    if (!p.ok) throw p.error;
+    c.settle({ ackLeader: false });
+    expect(c.node(1).status().commit).toBe(p.index);
+  });
+
+  test("an ack for an entry that was replaced, or on a follower, changes nothing", () => {
+    const c = setup();
+    c.node(1).campaign();
+    c.settle({ ackLeader: true });
+    const p = c.node(1).propose(enc.encode("z"));
+    if (!p.ok) throw p.error;
+    const before = c.node(1).status().commit;
+    c.node(1).localAppendDurable(p.index, p.term + 1); // wrong term
+    c.node(1).localAppendDurable(p.index + 5, p.term); // beyond the log
+    c.node(2).localAppendDurable(p.index, p.term); // not the leader
+    expect(c.node(1).status().commit).toBe(before);
+  });
+});

@@ -29,10 +29,14 @@ export interface RawNode {
   campaign(): void;
   transferLeadership(to: number): RaftError | undefined;
   reportSnapshot(to: number, ok: boolean): void;
+  /** the leader's own log is durable up to `index` (asyncLocalAppend; see RaftOptions) */
+  localAppendDurable(index: number, term: number): void;
   hasReady(): boolean;
   ready(): Ready;
   advance(rd: Ready): void;
   status(): Status;
+  /** role and leader only (status() builds the whole progress map) */
+  softState(): SoftState;
   /** leader that heard from a quorum of voters within the last election timeout */
   hasQuorumLease(): boolean;
   /** membership as of the last applied index (for building snapshots) */
@@ -85,6 +89,10 @@ class RawNodeImpl implements RawNode {
     this.r.reportSnapshot(to, ok);
   }
 
+  localAppendDurable(index: number, term: number): void {
+    this.r.localAppendDurable(index, term);
+  }
+
   hasReady(): boolean {
     const r = this.r;
     if (r.msgs.length > 0) return true;
@@ -135,6 +143,10 @@ class RawNodeImpl implements RawNode {
 
   status(): Status {
     return this.r.status();
+  }
+
+  softState(): SoftState {
+    return { leader: this.r.lead, role: this.r.role };
   }
 
   hasQuorumLease(): boolean {

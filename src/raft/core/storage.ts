@@ -29,6 +29,13 @@ export interface LogStorage extends Storage {
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot;
   /** drop entries before `index` (which must be ≤ the snapshot index) */
   compact(index: number): void;
+  /**
+   * Like persist, but returns without waiting for the disk (a crash may lose this write, never
+   * corrupt the log); `flush` makes it durable. For a leader's appends (asyncLocalAppend).
+   */
+  persistUnsynced?(batch: PersistBatch): void;
+  /** Calls `done` once everything written so far is durable (with the error if it cannot be). */
+  flush?(done: (err?: Error) => void): void;
 }
 
 export function entrySize(e: Entry): number {
@@ -103,6 +110,14 @@ export class MemoryStorage implements LogStorage {
     return this.snap;
   }
 
+  persistUnsynced(b: PersistBatch): void {
+    this.persist(b);
+  }
+
+  flush(done: (err?: Error) => void): void {
+    queueMicrotask(() => done());
+  }
+
   persist(b: PersistBatch): void {
     if (b.snapshot) this.applySnapshot(b.snapshot);
     if (b.entries.length > 0) this.append(b.entries);
@@ -129,6 +144,17 @@ export class MemoryStorage implements LogStorage {
       );
     }
     this.ents = this.ents.slice(0, off).concat(ents.map((e) => ({ ...e })));
+  }
+
+  /**
+   * Loses every entry after `index` (and a commit index beyond it): what a crash does to writes
+   * that were never fsynced. For the simulator; never below the snapshot.
+   */
+  dropAfter(index: number): void {
+    const keep = Math.max(index, this.offset());
+    if (keep >= this.lastIndex()) return;
+    this.ents = this.ents.slice(0, keep - this.offset() + 1);
+    if (this.hard.commit > keep) this.hard = { ...this.hard, commit: keep };
   }
 
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {

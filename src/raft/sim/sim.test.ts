@@ -69,5 +69,23 @@ if (one !== undefined) {
       // and the correct core passes that seed
       expect(runSim({ ...opts!, unsafe: undefined }).violation).toBeUndefined();
     }, 60_000);
+
+    test("the checks bite: a leader that counts its own write before the fsync is caught", () => {
+      // asyncLocalAppend with the leader counting itself at once (as if it were durable): a crash
+      // mid-fsync loses an entry that was already committed on the strength of that write
+      let caught: SimResult | undefined;
+      let opts: SimOptions | undefined;
+      for (let seed = 1; seed <= 3000 && !caught; seed++) {
+        opts = { seed, nodes: 3, steps: 500, asyncLocalAppend: true, unsafe: { countUnsyncedSelf: true } };
+        const r = runSim(opts);
+        if (!r.ok) caught = r;
+      }
+      expect(caught?.violation).toMatch(/leader completeness|state machine safety|lost/);
+      expect(caught?.repro).toBe(
+        `bun scripts/raft-soak.ts --seed ${opts?.seed} --nodes 3 --steps 500 --async-append on --unsafe countUnsyncedSelf --trace`,
+      );
+      // the correct core passes that seed with the same unsynced writes and crashes
+      expect(runSim({ ...opts!, unsafe: undefined }).violation).toBeUndefined();
+    }, 60_000);
   });
 }

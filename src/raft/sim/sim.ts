@@ -25,6 +25,12 @@ export interface SimOptions {
   maxSizePerMsg?: number;
   /** broken core variants, to prove the checks bite */
   unsafe?: RaftOptions["unsafe"];
+  /**
+   * The leader's appends are written without waiting for the fsync, which completes 0–5 ticks
+   * later (RaftOptions.asyncLocalAppend); a crash loses what was not yet durable. Default: on for
+   * half the seeds (seed / 2 odd), independent of the lazy-commit half.
+   */
+  asyncLocalAppend?: boolean;
   /** ticks allowed for liveness after healing */
   livenessTicks?: number;
   trace?: boolean;
@@ -64,6 +70,13 @@ interface SimNode {
   smIndex: number;
   smHash: number;
   removed: boolean;
+  /** the log is durable up to here; the rest (the leader's unsynced appends) is lost on a crash */
+  durable: number;
+  /** term and vote as last persisted */
+  hardTerm: number;
+  hardVote: number;
+  /** the leader's writes whose fsync completes at tick `at` */
+  syncing: { index: number; term: number; at: number }[];
 }
 
 interface InFlight {
@@ -87,6 +100,7 @@ export function reproCommand(o: SimOptions): string {
   if (o.loss !== undefined) msg += ` --loss ${o.loss}`;
   if (o.dup !== undefined) msg += ` --dup ${o.dup}`;
   if (o.maxDelay !== undefined) msg += ` --max-delay ${o.maxDelay}`;
+  if (o.asyncLocalAppend !== undefined) msg += ` --async-append ${o.asyncLocalAppend ? "on" : "off"}`;
   const unsafe = o.unsafe
     ? Object.keys(o.unsafe)
         .map((k) => ` --unsafe ${k}`)
@@ -142,7 +156,13 @@ export function runSim(o: SimOptions): SimResult {
   const bootstrap = { voters: [...Array(o.nodes).keys()].map((i) => i + 1), learners: [] };
   const nodeRand = (id: number) => createPrng((o.seed * 31 + id * 7919) >>> 0);
 
+  const asyncAppend = o.asyncLocalAppend ?? Math.floor(o.seed / 2) % 2 === 1;
   const start = (n: SimNode) => {
+    n.durable = n.storage.lastIndex();
+    n.syncing = [];
+    const hs = n.storage.initialState().hardState;
+    n.hardTerm = hs.term;
+    n.hardVote = hs.vote;
     n.rn = createRawNode({
       id: n.id,
       storage: n.storage,
@@ -154,6 +174,7 @@ export function runSim(o: SimOptions): SimResult {
       unsafe: o.unsafe,
       // both commit broadcasts, half the seeds each (pipam's nodes run lazy)
       lazyCommit: o.seed % 2 === 1,
+      asyncLocalAppend: asyncAppend,
     });
     const snap = n.storage.snapshot();
     if (snap.meta.index > 0) {
@@ -174,6 +195,10 @@ export function runSim(o: SimOptions): SimResult {
       smIndex: 0,
       smHash: 0,
       removed: false,
+      durable: 0,
+      hardTerm: 0,
+      hardVote: 0,
+      syncing: [],
     };
     nodes.set(id, n);
     start(n);
@@ -264,7 +289,28 @@ export function runSim(o: SimOptions): SimResult {
       log(
         `${n.id} ready ${JSON.stringify({ ...rd, messages: rd.messages.map((m) => `${m.from}->${m.to} ${m.type} t${m.term} i${m.index} n${m.entries.length}${m.reject ? " rej" : ""}`) })}`,
       );
+    // pipam's node: a leader's Ready that only appends (term and vote unchanged, no snapshot) is
+    // written without waiting for the fsync; everything else is durable before it goes on
+    const last = rd.entries[rd.entries.length - 1];
+    const unsynced =
+      asyncAppend &&
+      rn.status().role === "leader" &&
+      last !== undefined &&
+      !rd.snapshot &&
+      (!rd.hardState || (rd.hardState.term === n.hardTerm && rd.hardState.vote === n.hardVote));
     n.storage.persist({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
+    if (rd.hardState) {
+      n.hardTerm = rd.hardState.term;
+      n.hardVote = rd.hardState.vote;
+    }
+    if (unsynced) {
+      n.syncing.push({ index: last.index, term: last.term, at: now + Math.floor(rand() * 6) });
+    } else {
+      // an fsync covers every earlier write too
+      n.durable = n.storage.lastIndex();
+      for (const w of n.syncing.splice(0)) rn.localAppendDurable(w.index, w.term);
+      if (last) rn.localAppendDurable(last.index, last.term);
+    }
     if (rd.snapshot) {
       const s = rd.snapshot;
       const c = committed.get(s.meta.index);
@@ -324,10 +370,23 @@ export function runSim(o: SimOptions): SimResult {
     }
   };
 
+  /** fsyncs that completed by now: the leader may count those entries */
+  const syncDone = () => {
+    for (const n of nodes.values()) {
+      if (!n.rn || n.syncing.length === 0) continue;
+      while (n.syncing.length > 0 && n.syncing[0]!.at <= now) {
+        const w = n.syncing.shift()!;
+        n.durable = Math.max(n.durable, w.index);
+        n.rn.localAppendDurable(w.index, w.term);
+      }
+    }
+  };
+
   const tickAll = () => {
     now++;
     stats.ticks++;
     for (const n of nodes.values()) n.rn?.tick();
+    syncDone();
   };
 
   const leaders = () =>
@@ -374,8 +433,16 @@ export function runSim(o: SimOptions): SimResult {
       const down = [...nodes.values()].filter((n) => n.rn);
       // keep a majority of the initial size up most of the time
       if (down.length > Math.ceil(o.nodes / 2)) {
-        const n = pick(down)!;
+        // half the time, a node that is in the middle of an fsync (the worst moment)
+        const mid = down.filter((x) => x.syncing.length > 0);
+        const n = mid.length > 0 && rand() < 0.5 ? pick(mid)! : pick(down)!;
         n.rn = undefined;
+        // writes that were never fsynced are gone
+        if (n.storage.lastIndex() > n.durable && n.storage instanceof MemoryStorage) {
+          log(`crash ${n.id} loses unsynced entries after ${n.durable}`);
+          n.storage.dropAfter(n.durable);
+        }
+        n.syncing = [];
         stats.crashes++;
         log(`crash ${n.id}`);
       }
@@ -425,6 +492,7 @@ export function runSim(o: SimOptions): SimResult {
       const idx = n.smIndex;
       if (idx > n.storage.snapshot().meta.index && idx <= n.storage.lastIndex()) {
         n.storage.createSnapshot(idx, n.rn.appliedConfState(), enc.encode(`${idx}:${n.smHash}`));
+        n.durable = n.storage.lastIndex(); // a snapshot is written with an fsync
         n.storage.compact(Math.max(n.storage.firstIndex(), idx - Math.floor(rand() * 5)));
         stats.compactions++;
         log(`compact ${n.id} at ${idx}`);

@@ -4,6 +4,7 @@
  * synchronous=FULL, so it is durable when it returns; the hot path uses prepared statements.
  * The lowest raft_entries row is a dummy at the compaction point (etcd's MemoryStorage layout).
  */
+import { closeSync, fsync, openSync } from "node:fs";
 import { asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { RaftDb } from "../../db/open.ts";
 import { openRaftDb } from "../../db/open.ts";
@@ -36,7 +37,8 @@ export class SqliteStorage implements LogStorage {
   private snapCache: Snapshot | undefined;
   private readonly now: () => number;
   private readonly q;
-  private readonly syncMode: string;
+  /** the in-memory commit index is ahead of the one on disk (commit-only Readys are not written) */
+  private hardBehind = false;
   /**
    * Terms of the newest entries written by this process (tailTerms[k] is entry tailBase + k):
    * the leader asks for the term before every append it sends, so this spares a query per send.
@@ -48,10 +50,6 @@ export class SqliteStorage implements LogStorage {
     this.raftDb = raftDb;
     this.now = opts.now ?? Date.now;
     const db = raftDb.db;
-    // the connection's own mode (FULL unless a benchmark opened it otherwise), restored after an
-    // unsynced write
-    const mode = raftDb.sqlite.query("PRAGMA synchronous").get() as { synchronous: number };
-    this.syncMode = `PRAGMA synchronous = ${Number(mode.synchronous)}`;
     const p = (n: string) => sql.placeholder(n);
     this.q = {
       term: db
@@ -289,14 +287,21 @@ export class SqliteStorage implements LogStorage {
     let last = this.last;
     let snapMeta = this.snapMeta;
     // Only new entries, a snapshot or a changed term/vote must be on disk before the node
-    // answers (etcd's MustSync). A Ready that only moves the commit index is written without an
-    // fsync: it survives a process crash (the OS has it), and the next synced write covers it;
-    // after a power loss the commit index is simply relearned from the leader.
-    const mustSync =
-      b.snapshot !== undefined ||
-      b.entries.length > 0 ||
-      (b.hardState !== undefined &&
-        (b.hardState.term !== this.hard.term || b.hardState.vote !== this.hard.vote));
+    // answers (etcd's MustSync). A Ready that only moves the commit index is not written at all:
+    // the new commit index goes to disk with the next write that must be synced (or at close).
+    // Raft does not need it durable — a restarted node starts from the commit index it has on
+    // disk (never above the real one) and learns the rest from the leader.
+    if (
+      !b.snapshot &&
+      b.entries.length === 0 &&
+      b.hardState!.term === this.hard.term &&
+      b.hardState!.vote === this.hard.vote
+    ) {
+      this.hard = { ...b.hardState! };
+      this.hardBehind = true;
+      return;
+    }
+    const hard = b.hardState ?? (this.hardBehind ? this.hard : undefined);
     const tx = this.raftDb.sqlite.transaction(() => {
       if (b.snapshot && b.snapshot.meta.index > snapMeta.index) {
         const s = b.snapshot;
@@ -325,19 +330,10 @@ export class SqliteStorage implements LogStorage {
         }
         last = ents[ents.length - 1]!.index;
       }
-      if (b.hardState)
-        this.q.hard.run({ term: b.hardState.term, vote: b.hardState.vote, commit: b.hardState.commit });
+      if (hard) this.q.hard.run({ term: hard.term, vote: hard.vote, commit: hard.commit });
     });
-    if (mustSync) tx();
-    else {
-      // (PRAGMA synchronous takes effect when compiled, so it is exec'd, not prepared)
-      this.raftDb.sqlite.exec("PRAGMA synchronous = OFF");
-      try {
-        tx();
-      } finally {
-        this.raftDb.sqlite.exec(this.syncMode);
-      }
-    }
+    tx();
+    this.hardBehind = false;
     if (snapMeta !== this.snapMeta) {
       this.snapMeta = snapMeta;
       this.snapCache = b.snapshot;
@@ -348,6 +344,81 @@ export class SqliteStorage implements LogStorage {
     this.first = first;
     this.last = last;
     if (b.hardState) this.hard = { ...b.hardState };
+  }
+
+  /**
+   * The write without the fsync: the transaction commits with synchronous=NORMAL (in WAL mode a
+   * crash may lose it, never corrupt the database), and `flush` fsyncs the WAL file on a thread
+   * of the pool. Any later synced write (synchronous=FULL) makes it durable too.
+   */
+  persistUnsynced(b: PersistBatch): void {
+    // (PRAGMA synchronous takes effect when compiled, so it is exec'd, not prepared)
+    this.raftDb.sqlite.exec("PRAGMA synchronous = NORMAL");
+    try {
+      this.persist(b);
+    } finally {
+      this.raftDb.sqlite.exec("PRAGMA synchronous = FULL");
+    }
+  }
+
+  private walFd: number | undefined;
+  private flushing = false;
+  private flushWaiters: ((err?: Error) => void)[] = [];
+
+  /** fsyncs the WAL file off the JavaScript thread; calls that arrive meanwhile share the next one */
+  flush(done: (err?: Error) => void): void {
+    this.flushWaiters.push(done);
+    if (!this.flushing) this.startFlush();
+  }
+
+  private startFlush(): void {
+    const batch = this.flushWaiters;
+    this.flushWaiters = [];
+    const finish = (err?: Error) => {
+      this.flushing = false;
+      if (this.closed) {
+        this.closeWal();
+        return;
+      }
+      for (const w of batch) w(err);
+      if (this.flushWaiters.length > 0) this.startFlush();
+    };
+    if (this.raftDb.path === ":memory:") {
+      queueMicrotask(() => finish());
+      return;
+    }
+    try {
+      this.walFd ??= openSync(`${this.raftDb.path}-wal`, "r");
+    } catch (err) {
+      queueMicrotask(() =>
+        finish(
+          new PipamError(
+            "storage",
+            `raft database ${this.raftDb.path}: cannot open the WAL to fsync it: ${errorMessage(err)}`,
+          ),
+        ),
+      );
+      return;
+    }
+    this.flushing = true;
+    fsync(this.walFd, (err) =>
+      finish(
+        err
+          ? new PipamError(
+              "storage",
+              `raft database ${this.raftDb.path}: fsync of the WAL failed: ${err.message}`,
+            )
+          : undefined,
+      ),
+    );
+  }
+
+  /** Writes a commit index that only lives in memory so far (see persist). */
+  private flushHard(): void {
+    if (!this.hardBehind) return;
+    const h = this.hard;
+    this.q.hard.run({ term: h.term, vote: h.vote, commit: h.commit });
+    this.hardBehind = false;
   }
 
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
@@ -388,7 +459,21 @@ export class SqliteStorage implements LogStorage {
   }
 
   close(): void {
+    try {
+      this.flushHard();
+    } catch {
+      // best effort: the commit index is relearned from the leader
+    }
     this.raftDb.close();
+    this.closed = true;
+    if (!this.flushing) this.closeWal();
+  }
+
+  private closed = false;
+
+  private closeWal(): void {
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 }
 

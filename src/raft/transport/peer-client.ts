@@ -2,15 +2,23 @@
  * Sends Raft messages to peers over ConnectRPC. One queue per peer, one call in flight per peer:
  * whatever queued up while a call was out goes in the next call as one batch (many AppendEntries
  * in one RPC). A slow or dead peer only backs up its own queue (bounded; Raft resends what is
- * dropped), never the others. Snapshots go in 1 MiB chunks over InstallSnapshot.
+ * dropped), never the others. Snapshots go in 1 MiB chunks over InstallSnapshot. The calls are
+ * binary Connect unary calls sent by the lean client (lean-client.ts) over HTTP/1.1 keep-alive
+ * connections on the JavaScript thread (h1-client.ts).
  */
-import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-web";
-import { RaftService } from "../../gen/pipam/v1/raft_pb.ts";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  type InstallSnapshotRequestSchema,
+  type InstallSnapshotResponseSchema,
+  RaftService,
+  type StepRequestSchema,
+  type StepResponseSchema,
+} from "../../gen/pipam/v1/raft_pb.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Message } from "../core/index.ts";
-import { bearerInterceptor } from "./auth.ts";
 import { fromPb, toPb } from "./codec.ts";
+import { createH1Client } from "./h1-client.ts";
+import { type LeanUnary, leanUnary } from "./lean-client.ts";
 
 export interface PeerSenderOptions {
   secret: string;
@@ -33,9 +41,14 @@ export interface PeerSenderOptions {
   onReply?: (msgs: Message[]) => void;
 }
 
+interface PeerClient {
+  step: LeanUnary<typeof StepRequestSchema, typeof StepResponseSchema>;
+  installSnapshot: LeanUnary<typeof InstallSnapshotRequestSchema, typeof InstallSnapshotResponseSchema>;
+}
+
 interface Peer {
   url: string;
-  client: Client<typeof RaftService>;
+  client: PeerClient;
   queue: Message[];
   busy: boolean;
   /** the peer answered InstallSnapshot with "unimplemented" (an older version) */
@@ -56,14 +69,15 @@ export function createPeerSender(opts: PeerSenderOptions): PeerSender {
   const maxQueue = opts.maxQueue ?? 10_000;
   const chunkBytes = opts.snapshotChunkBytes ?? 1024 * 1024;
   let stopped = false;
+  const auth = { authorization: `Bearer ${opts.secret}` };
+  const h1 = createH1Client();
 
-  function makeClient(url: string) {
-    const transport = createConnectTransport({
-      baseUrl: url,
-      useBinaryFormat: true,
-      interceptors: [bearerInterceptor(opts.secret)],
-    });
-    return createClient(RaftService, transport);
+  /** Binary Connect unary calls (the lean client: same bytes on the wire as connect-web's) */
+  function makeClient(url: string): PeerClient {
+    return {
+      step: leanUnary(url, RaftService.method.step, auth, h1),
+      installSnapshot: leanUnary(url, RaftService.method.installSnapshot, auth, h1),
+    };
   }
 
   /** Snapshots go in chunks over InstallSnapshot; a peer without it (older version) gets them in Step. */
@@ -169,6 +183,7 @@ export function createPeerSender(opts: PeerSenderOptions): PeerSender {
     peers: () => new Map([...peers].map(([id, p]) => [id, p.url])),
     stop() {
       stopped = true;
+      h1.close();
     },
   };
 }
