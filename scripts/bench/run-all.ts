@@ -204,8 +204,8 @@ runs.push(await bench("raft-storage", "raft-storage.ts", ["--txs", Q ? "300" : "
 runs.push(await bench("rpc", "rpc.ts", ["--calls", Q ? "1000" : "5000"], 120));
 // the Raft comparison: etcd and pipam one right after the other, same sizes, same client stack
 const raftArgs = Q
-  ? ["--seq", "300", "--conc-n", "2000", "--rounds", "3"]
-  : ["--seq", "3000", "--conc-n", "20000", "--rounds", "20"];
+  ? ["--seq", "300", "--conc-n", "2000", "--warm-s", "2", "--rounds", "3"]
+  : ["--seq", "5000", "--conc-n", "20000", "--warm-s", "10", "--rounds", "20"];
 runs.push(await bench("etcd", "etcd.ts", raftArgs, 300));
 runs.push(await bench("cluster", "cluster.ts", raftArgs, 420));
 // A second pair, in the opposite order (A B B A), load only: a 2-core machine shared with other
@@ -946,7 +946,7 @@ L.push(
   "- **Collection** (scripts/bench/collect.ts): the simulator in its own process, 3 nodes, 5 ms per per-guest call, the collector with its default 4 calls in flight per node; ideal = calls ÷ 12 × 5 ms.",
   "- **DNS** (scripts/bench/dns.ts): real PowerDNS (gsqlite3) on loopback; raw = one hand-built PATCH per zone with the same rrsets; pipam = records() + plan() + apply() of a fresh provider; alternating on fresh zones.",
   "- **Change-to-DNS latency** (scripts/bench/change-latency.ts): the compiled binary against the in-process simulator and real PowerDNS (its caches off, so the number is pipam's latency, not a cache TTL). For each interval, 20 new guests appear at random moments spread over max(20 s, one interval) and are polled concurrently with `dig` every 25 ms — every phase of the collect cycle is sampled, and the default 30 s interval fits in the time budget (20 sequential trials would take 10 min).",
-  "- **Raft** (scripts/bench/etcd.ts, scripts/bench/cluster.ts): three members each on 127.0.0.1, data on the same disk with fsync (etcd defaults; pipam SQLite WAL synchronous=FULL), tick/heartbeat 100 ms, 1 KiB values, to the leader; sequential = one client, 100 warm-up; 64 in flight = 64 workers, 10 warm-up each; every phase bounded to 30 s. etcd: `POST /v3/kv/put` on its JSON gateway; pipam: `AdminService.Propose` (ConnectRPC binary), returns once applied on the leader.",
+  "- **Raft** (scripts/bench/etcd.ts, scripts/bench/cluster.ts): three members each on 127.0.0.1, data on the same disk with fsync (etcd defaults; pipam SQLite WAL synchronous=FULL), tick/heartbeat 100 ms, 1 KiB values, to the leader; sequential = one client after 10 s of sequential warm-up on both sides (JavaScriptCore compiles pipam's hot path for about that long under load); 64 in flight = 64 workers, 10 warm-up each; every phase bounded to 30 s. Client on both sides: Bun `fetch` POSTs, keep-alive, no client library. etcd: `POST /v3/kv/put` on its JSON gateway; pipam: `AdminService.Propose` as a binary Connect unary POST, returns once applied on the leader; pipam's nodes run with the default `collect_interval` (30 s).",
   "- **Failover**: 20 rounds of kill -9 of the leader's process group; etcd: first successful put through a survivor (one every 10 ms, alternating); pipam: a guest added to the simulator at the moment of the kill answers on `dig` (the new leader's first successful reconcile: collect → commit → PowerDNS write), polled every 10 ms; the killed member is restarted on its data dir before the next round, 1 s settle.",
   "- **Footprint** (scripts/bench/footprint.ts): start-to-ready = spawn → `/readyz` 200 (polled every 5 ms; ready needs the first cycle done); RSS from /proc/<pid>/status.",
 );

@@ -39,6 +39,8 @@ export class SqliteStorage implements LogStorage {
   private readonly q;
   /** the in-memory commit index is ahead of the one on disk (commit-only Readys are not written) */
   private hardBehind = false;
+  /** the connection's own synchronous mode (FULL unless opened otherwise), restored after an unsynced write */
+  private readonly syncMode: string;
   /**
    * Terms of the newest entries written by this process (tailTerms[k] is entry tailBase + k):
    * the leader asks for the term before every append it sends, so this spares a query per send.
@@ -50,6 +52,8 @@ export class SqliteStorage implements LogStorage {
     this.raftDb = raftDb;
     this.now = opts.now ?? Date.now;
     const db = raftDb.db;
+    const mode = raftDb.sqlite.query("PRAGMA synchronous").get() as { synchronous: number };
+    this.syncMode = `PRAGMA synchronous = ${Number(mode.synchronous)}`;
     const p = (n: string) => sql.placeholder(n);
     this.q = {
       term: db
@@ -357,7 +361,7 @@ export class SqliteStorage implements LogStorage {
     try {
       this.persist(b);
     } finally {
-      this.raftDb.sqlite.exec("PRAGMA synchronous = FULL");
+      this.raftDb.sqlite.exec(this.syncMode);
     }
   }
 
@@ -365,7 +369,10 @@ export class SqliteStorage implements LogStorage {
   private flushing = false;
   private flushWaiters: ((err?: Error) => void)[] = [];
 
-  /** fsyncs the WAL file off the JavaScript thread; calls that arrive meanwhile share the next one */
+  /**
+   * fsyncs the WAL file off the JavaScript thread; calls that arrive meanwhile share the next one.
+   * Callbacks still pending at close() are dropped (the node is stopped by then).
+   */
   flush(done: (err?: Error) => void): void {
     this.flushWaiters.push(done);
     if (!this.flushing) this.startFlush();

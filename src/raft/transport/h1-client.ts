@@ -74,9 +74,9 @@ export function parseResponse(
     return undefined;
   }
   const lines = latin1.decode(b.subarray(0, he)).split("\r\n");
-  const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]!);
-  if (!m) throw new Error(`malformed HTTP status line: ${JSON.stringify(lines[0]!.slice(0, 60))}`);
-  const status = Number(m[2]);
+  const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]!);
+  const status = Number(m?.[2]);
+  if (!m || status < 100) throw new Error(`malformed HTTP status line: ${JSON.stringify(lines[0]!.slice(0, 60))}`);
   let keepAlive = m[1] === "1";
   const headers = new Map<string, string>();
   for (let i = 1; i < lines.length; i++) {
@@ -125,14 +125,15 @@ export function parseResponse(
         return { res: { status, headers, body }, used: p, keepAlive };
       }
       if (b.length < p + size + 2) return undefined;
+      if (b[p + size] !== 13 || b[p + size + 1] !== 10) throw new Error("chunk data not followed by CRLF");
       parts.push(b.subarray(p, p + size));
       p += size + 2;
     }
   }
   const cl = headers.get("content-length");
   if (cl !== undefined) {
+    if (!/^\d+$/.test(cl)) throw new Error(`bad content-length ${JSON.stringify(cl)}`);
     const len = Number(cl);
-    if (!Number.isInteger(len) || len < 0) throw new Error(`bad content-length ${JSON.stringify(cl)}`);
     if (b.length < p + len) return undefined;
     return { res: { status, headers, body: b.slice(p, p + len) }, used: p + len, keepAlive };
   }
@@ -144,7 +145,8 @@ export function parseResponse(
 export interface H1Client {
   /**
    * POST `body` to `url` with `head` (header lines, each ending in CRLF, without Host and
-   * Content-Length). Rejects on a connection error or after `timeoutMs`.
+   * Content-Length). Rejects on a connection error, or when `timeoutMs` (connecting, a retry and
+   * the answer together) has passed.
    */
   post(url: string, head: string, body: Uint8Array, timeoutMs: number): Promise<H1Response>;
   close(): void;
@@ -197,7 +199,10 @@ export function createH1Client(opts: { maxIdle?: number } = {}): H1Client {
     const p = c.pending;
     if (!p) {
       // bytes (or a close) while idle: the connection is not reusable
-      c.closed = true;
+      if (!c.closed) {
+        c.closed = true;
+        c.sock.end();
+      }
       return;
     }
     let r: ReturnType<typeof parseResponse>;
@@ -217,10 +222,12 @@ export function createH1Client(opts: { maxIdle?: number } = {}): H1Client {
         );
       return;
     }
-    c.buf = r.used < c.buf.length ? c.buf.slice(r.used) : EMPTY;
+    // bytes beyond the answer: the two sides disagree on where it ended; do not reuse
+    const extra = r.used < c.buf.length;
+    c.buf = EMPTY;
     c.pending = undefined;
     clearTimeout(p.timer);
-    if (!r.keepAlive || eof) {
+    if (!r.keepAlive || eof || extra) {
       c.closed = true;
       c.sock.end();
     }
@@ -292,7 +299,12 @@ export function createH1Client(opts: { maxIdle?: number } = {}): H1Client {
   }
 
   function release(key: string, c: Conn) {
-    if (c.closed || closedAll) return;
+    if (c.closed) return;
+    if (closedAll) {
+      c.closed = true;
+      c.sock.end();
+      return;
+    }
     const list = idle.get(key) ?? [];
     if (list.length >= maxIdle) {
       c.closed = true;
@@ -306,7 +318,7 @@ export function createH1Client(opts: { maxIdle?: number } = {}): H1Client {
   function exchange(c: Conn, bytes: Uint8Array, timeoutMs: number): Promise<H1Response> {
     return new Promise<H1Response>((resolve, reject) => {
       const timer = setTimeout(
-        () => fail(c, Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: "TimeoutError" })),
+        () => fail(c, Object.assign(new Error("no answer in time"), { name: "TimeoutError" })),
         timeoutMs,
       );
       c.pending = { resolve, reject, timer, got: 0 };
@@ -324,12 +336,17 @@ export function createH1Client(opts: { maxIdle?: number } = {}): H1Client {
         `POST ${t.path} HTTP/1.1\r\nhost: ${t.hostHeader}\r\ncontent-length: ${body.length}\r\n${head}\r\n`,
       );
       const bytes = concat(headBytes, body);
+      const deadline = performance.now() + timeoutMs;
+      const left = () => Math.max(1, Math.ceil(deadline - performance.now()));
       for (let attempt = 0; ; attempt++) {
         let reused = attempt === 0 ? idle.get(t.key)?.pop() : undefined;
-        if (reused?.closed) reused = undefined;
-        const c = reused ?? (await connectWithin(t, timeoutMs));
+        while (reused?.closed) {
+          reused.sock.end();
+          reused = idle.get(t.key)?.pop();
+        }
+        const c = reused ?? (await connectWithin(t, left()));
         try {
-          const res = await exchange(c, bytes, timeoutMs);
+          const res = await exchange(c, bytes, left());
           release(t.key, c);
           return res;
         } catch (e) {

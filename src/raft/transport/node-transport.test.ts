@@ -23,6 +23,7 @@ interface Member {
   applied: string[];
   /** Step calls this member's server got, by whether the caller asked for inline answers. */
   calls: { inline: number; plain: number; snapshotChunks: number };
+  storage: MemoryStorage;
 }
 
 let members: Member[] = [];
@@ -38,9 +39,31 @@ afterEach(() => {
 /** Nodes whose server answers 503 (as if unreachable). */
 const down = new Set<number>();
 
+/**
+ * MemoryStorage whose flush (the fsync of unsynced writes) completes `delayMs` later; counts
+ * flushes issued and completed.
+ */
+class SlowFlushStorage extends MemoryStorage {
+  issued = 0;
+  done = 0;
+  constructor(
+    conf: { voters: number[]; learners: number[] },
+    private readonly delayMs: number,
+  ) {
+    super(conf);
+  }
+  override flush(cb: (err?: Error) => void): void {
+    this.issued++;
+    setTimeout(() => {
+      this.done++;
+      cb();
+    }, this.delayMs);
+  }
+}
+
 async function cluster(
   inline: boolean[],
-  opts: { snapshotEvery?: number; keepEntries?: number } = {},
+  opts: { snapshotEvery?: number; keepEntries?: number; asyncLeaderWrites?: boolean; flushDelayMs?: number } = {},
 ): Promise<Member[]> {
   down.clear();
   const ids = inline.map((_, i) => i + 1);
@@ -69,9 +92,14 @@ async function cluster(
       timeoutMs: 1000,
       ...(inline[i] ? { onReply: (msgs: Message[]) => nodeRef?.step(msgs) } : {}),
     });
+    const storage =
+      opts.flushDelayMs !== undefined
+        ? new SlowFlushStorage({ voters: ids, learners: [] }, opts.flushDelayMs)
+        : new MemoryStorage({ voters: ids, learners: [] });
+    const { flushDelayMs: _, ...nodeOpts } = opts;
     const node = createRaftNode({
       id,
-      storage: new MemoryStorage({ voters: ids, learners: [] }),
+      storage,
       fsm: {
         apply: (e: Entry) => void applied.push(new TextDecoder().decode(e.data)),
         snapshot: () => new TextEncoder().encode(JSON.stringify(applied)),
@@ -84,7 +112,7 @@ async function cluster(
       heartbeatTick: 1,
       rand: Math.random,
       logger: silentLogger,
-      ...opts,
+      ...nodeOpts,
     });
     nodeRef = node;
     const impl = raftServiceImpl(node, SECRET);
@@ -100,7 +128,7 @@ async function cluster(
           return impl.installSnapshot!(req, ctx);
         },
       });
-    return { id, node, sender, server: servers[i]!.server, applied, calls };
+    return { id, node, sender, server: servers[i]!.server, applied, calls, storage };
   });
   members = out;
   for (const m of out) m.node.start();
@@ -183,5 +211,35 @@ describe("raft node over the Connect transport", () => {
     await untilAll(ms, 60);
     expect(proposed(lagging)).toEqual(Array.from({ length: 60 }, (_, i) => `p${i}`));
     expect(lagging.calls.snapshotChunks).toBeGreaterThan(0);
+  });
+
+  test("asynchronous leader writes: two followers' answers commit before the leader's own fsync", async () => {
+    const ms = await cluster([true, true, true], { asyncLeaderWrites: true, flushDelayMs: 400 });
+    const leader = await leaderOf(ms);
+    // let the election's entries become durable everywhere first
+    await Bun.sleep(500);
+    const st = leader.storage as SlowFlushStorage;
+    const issued = st.issued;
+    const done = st.done;
+    await leader.node.propose(new TextEncoder().encode("p0"));
+    // applied on the leader while its own write of p0 was still being fsynced
+    expect(st.issued).toBeGreaterThan(issued);
+    expect(st.done).toBe(done);
+    await untilAll(ms, 1);
+    for (const m of ms) expect(proposed(m)).toEqual(["p0"]);
+  });
+
+  test("asynchronous leader writes: with one follower down, the leader waits for its own fsync", async () => {
+    const ms = await cluster([true, true, true], { asyncLeaderWrites: true, flushDelayMs: 200 });
+    const leader = await leaderOf(ms);
+    await Bun.sleep(300);
+    const other = ms.find((m) => m !== leader)!;
+    down.add(other.id);
+    const st = leader.storage as SlowFlushStorage;
+    const done = st.done;
+    await leader.node.propose(new TextEncoder().encode("p1"));
+    // one follower + the leader is the majority: the leader's fsync of p1 had to finish first
+    expect(st.done).toBeGreaterThan(done);
+    expect(proposed(leader)).toEqual(["p1"]);
   });
 });
