@@ -76,7 +76,8 @@ export function parseResponse(
   const lines = latin1.decode(b.subarray(0, he)).split("\r\n");
   const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]!);
   const status = Number(m?.[2]);
-  if (!m || status < 100) throw new Error(`malformed HTTP status line: ${JSON.stringify(lines[0]!.slice(0, 60))}`);
+  if (!m || status < 100)
+    throw new Error(`malformed HTTP status line: ${JSON.stringify(lines[0]!.slice(0, 60))}`);
   let keepAlive = m[1] === "1";
   const headers = new Map<string, string>();
   for (let i = 1; i < lines.length; i++) {

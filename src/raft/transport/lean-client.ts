@@ -17,8 +17,8 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { errorFromJson, validateResponse } from "@connectrpc/connect/protocol-connect";
+import { appendHeaders, Code, ConnectError } from "@connectrpc/connect";
+import { errorFromJson, trailerDemux, validateResponse } from "@connectrpc/connect/protocol-connect";
 import type { H1Client } from "./h1-client.ts";
 
 export type LeanUnary<I extends DescMessage, O extends DescMessage> = (
@@ -57,18 +57,42 @@ export function leanUnary<I extends DescMessage, O extends DescMessage>(
       e,
     );
   };
-  const answer = async (status: number, hdrs: Headers, bytes: () => Promise<Uint8Array>) => {
+  const decode = (b: Uint8Array): MessageShape<O> => {
+    try {
+      return fromBinary(method.output, b);
+    } catch (e) {
+      // what connect's clients say
+      throw new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+    }
+  };
+  const answer = async (
+    status: number,
+    hdrs: Headers,
+    bytes: () => Promise<Uint8Array>,
+    timeoutMs: number,
+  ): Promise<MessageShape<O>> => {
     const { isUnaryError, unaryError } = validateResponse("unary", true, status, hdrs);
+    let body: Uint8Array;
+    try {
+      body = await bytes();
+    } catch (e) {
+      return fail(e, timeoutMs);
+    }
     if (isUnaryError) {
       let json: unknown;
       try {
-        json = JSON.parse(new TextDecoder().decode(await bytes()));
+        json = JSON.parse(new TextDecoder().decode(body));
       } catch {
         throw unaryError;
       }
-      throw errorFromJson(json as Parameters<typeof errorFromJson>[0], hdrs, unaryError);
+      // trailers travel as trailer-* headers in the Connect protocol (as connect's clients read them)
+      throw errorFromJson(
+        json as Parameters<typeof errorFromJson>[0],
+        appendHeaders(...trailerDemux(hdrs)),
+        unaryError,
+      );
     }
-    return fromBinary(method.output, await bytes());
+    return decode(body);
   };
   if (h1) {
     return async (input, opts) => {
@@ -81,8 +105,8 @@ export function leanUnary<I extends DescMessage, O extends DescMessage>(
       }
       // the common case without building a Headers object
       if (res.status === 200 && res.headers.get("content-type") === "application/proto")
-        return fromBinary(method.output, res.body);
-      return answer(res.status, new Headers([...res.headers]), async () => res.body);
+        return decode(res.body);
+      return answer(res.status, new Headers([...res.headers]), async () => res.body, opts.timeoutMs);
     };
   }
   return async (input, opts) => {
@@ -99,6 +123,11 @@ export function leanUnary<I extends DescMessage, O extends DescMessage>(
     } catch (e) {
       return fail(e, opts.timeoutMs);
     }
-    return answer(res.status, res.headers, async () => new Uint8Array(await res.arrayBuffer()));
+    return answer(
+      res.status,
+      res.headers,
+      async () => new Uint8Array(await res.arrayBuffer()),
+      opts.timeoutMs,
+    );
   };
 }

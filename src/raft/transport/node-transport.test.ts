@@ -63,7 +63,12 @@ class SlowFlushStorage extends MemoryStorage {
 
 async function cluster(
   inline: boolean[],
-  opts: { snapshotEvery?: number; keepEntries?: number; asyncLeaderWrites?: boolean; flushDelayMs?: number } = {},
+  opts: {
+    snapshotEvery?: number;
+    keepEntries?: number;
+    asyncLeaderWrites?: boolean;
+    flushDelayMs?: number;
+  } = {},
 ): Promise<Member[]> {
   down.clear();
   const ids = inline.map((_, i) => i + 1);
