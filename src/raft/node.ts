@@ -90,6 +90,8 @@ export interface RaftNode {
   onRoleChange(fn: (role: string, leader: number) => void): void;
 }
 
+/** Log entries deleted per Ready while compacting. */
+const COMPACT_SLICE = 500;
 const TAG_NOOP = 0x00;
 const TAG_MEMBER = 0x01;
 const enc = new TextEncoder();
@@ -140,6 +142,8 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
   let lastSnapshot = snap.meta.index;
   const snapshotEvery = o.snapshotEvery ?? 10_000;
   const keep = o.keepEntries ?? 5_000;
+  /** compact the log up to here (in slices) */
+  let compactTo = 0;
   let processing = false;
   /** The role of the last Ready's soft state, and the term/vote last written to storage. */
   let role = "follower";
@@ -256,9 +260,12 @@ export function createRaftNode(o: RaftNodeOptions): RaftNode {
     if (applied - lastSnapshot >= snapshotEvery) {
       storage.createSnapshot(applied, rn.appliedConfState(), makeSnapshotData());
       lastSnapshot = applied;
-      const upTo = applied - keep;
-      if (upTo > storage.firstIndex()) storage.compact(upTo);
+      compactTo = Math.max(compactTo, applied - keep);
     }
+    // The log is compacted in slices, one per Ready: deleting thousands of entries in one
+    // transaction would hold up every proposal and answer for tens of milliseconds.
+    const first = storage.firstIndex();
+    if (compactTo > first) storage.compact(Math.min(compactTo, first + COMPACT_SLICE));
   }
 
   function process() {
