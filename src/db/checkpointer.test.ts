@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CheckpointEvent, startCheckpointer } from "./checkpointer.ts";
-import { openRaftDb, type RaftDb, WAL_SAFETY_PAGES } from "./open.ts";
+import { openRaftDb, type RaftDb } from "./open.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pipam-checkpointer-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,11 +40,21 @@ function count(r: RaftDb): number {
 const walFrames = (p: string) => Math.max(0, (statSync(`${p}-wal`).size - 32) / (BLOB + 24));
 
 describe("openRaftDb and the background checkpointer", () => {
-  test("with the worker on, the writer's own threshold is WAL_SAFETY_PAGES", () => {
-    const r = openRaftDb(join(dir, "on.db"), { checkpointEveryMs: 50 });
+  test("with the worker on, the writer keeps SQLite's threshold and the WAL starts over instead of growing", async () => {
+    const p = join(dir, "on.db");
+    const r = openRaftDb(p, { checkpointEveryMs: 50 });
     try {
-      expect(autocheckpoint(r)).toBe(WAL_SAFETY_PAGES);
+      expect(autocheckpoint(r)).toBe(1000);
       expect(r.checkpoints()).toBeDefined();
+      r.sqlite.exec("CREATE TABLE w (i INTEGER PRIMARY KEY, d BLOB)");
+      const ins = r.sqlite.prepare("INSERT INTO w (d) VALUES (?)");
+      // ~3 pages per commit: about 9,000 pages in all, 9× the threshold
+      for (let i = 0; i < 3000; i++) {
+        ins.run(new Uint8Array(8000));
+        if (i % 300 === 0) await Bun.sleep(1); // let the worker's timer run
+      }
+      // the WAL was reused from its beginning: about 1,000 pages, not 9,000
+      expect(statSync(`${p}-wal`).size).toBeLessThan(1300 * 4096);
     } finally {
       r.close();
     }

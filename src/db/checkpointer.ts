@@ -5,20 +5,28 @@
  * proposals and peer answers wait — and every member crosses the threshold at about the same log
  * index, so the whole cluster stalls together. Here a Worker with its own connection runs
  * `PRAGMA wal_checkpoint(PASSIVE)` every `everyMs`; a passive checkpoint never blocks the writer
- * (WAL mode lets one writer and one checkpointer work at once) and the writer restarts the WAL
- * from its beginning once everything in it has been copied. The writer keeps a much higher
- * automatic threshold as a safety net, in case this thread falls behind or fails.
+ * (WAL mode lets one writer and one checkpointer work at once). The writer keeps SQLite's own
+ * automatic checkpoint at 1,000 pages: by then this thread has copied nearly everything, so the
+ * writer's checkpoint is short, and it lets the WAL start over from its beginning (a WAL that is
+ * never caught up at the start of a write grows without end, and appending to a growing file
+ * costs more per fsync than overwriting). Measured with 3,000 single-entry commits: 137–158 µs
+ * per commit with this thread, 178–226 µs without; WAL 4 MB either way.
  */
 
 /** Worker source (runs in its own thread; plain JS so it needs no bundling). */
 const WORKER = `
 const { Database } = require("bun:sqlite");
 let db;
+let q;
 let timer;
 let failures = 0;
 function checkpoint() {
   try {
-    const r = db.query("PRAGMA wal_checkpoint(PASSIVE)").get();
+    // Again while the writer added frames during the pass (a few passes at most): once
+    // everything is copied, the writer's next transaction starts the WAL over from its
+    // beginning, so the file is overwritten in place instead of growing.
+    let r = q.get();
+    for (let i = 0; i < 4 && r.log > r.checkpointed && r.busy === 0; i++) r = q.get();
     failures = 0;
     postMessage({ type: "checkpoint", log: r.log, checkpointed: r.checkpointed, busy: r.busy });
   } catch (err) {
@@ -33,6 +41,7 @@ self.onmessage = (ev) => {
       db = new Database(m.path, { readwrite: true, create: false });
       db.exec("PRAGMA busy_timeout = 0");
       db.exec("PRAGMA synchronous = FULL");
+      q = db.query("PRAGMA wal_checkpoint(PASSIVE)");
       timer = setInterval(checkpoint, m.everyMs);
       postMessage({ type: "started" });
     } catch (err) {
