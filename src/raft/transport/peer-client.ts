@@ -4,7 +4,7 @@
  * in one RPC). A slow or dead peer only backs up its own queue (bounded; Raft resends what is
  * dropped), never the others. Snapshots go in 1 MiB chunks over InstallSnapshot. The calls are
  * binary Connect unary calls sent by the lean client (lean-client.ts) over HTTP/1.1 keep-alive
- * connections on the JavaScript thread (h1-client.ts).
+ * connections on the JavaScript thread (h1-client.ts) for http:// peers, over fetch for https://.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
@@ -71,12 +71,17 @@ export function createPeerSender(opts: PeerSenderOptions): PeerSender {
   let stopped = false;
   const auth = { authorization: `Bearer ${opts.secret}` };
   const h1 = createH1Client();
+  /**
+   * Plain-HTTP peers over h1; https:// peers keep going through fetch, whose TLS setup (trust
+   * store, NODE_EXTRA_CA_CERTS) is what deployments with TLS in front of the port rely on.
+   */
+  const viaH1 = (url: string) => (url.startsWith("http://") ? h1 : undefined);
 
   /** Binary Connect unary calls (the lean client: same bytes on the wire as connect-web's) */
   function makeClient(url: string): PeerClient {
     return {
-      step: leanUnary(url, RaftService.method.step, auth, h1),
-      installSnapshot: leanUnary(url, RaftService.method.installSnapshot, auth, h1),
+      step: leanUnary(url, RaftService.method.step, auth, viaH1(url)),
+      installSnapshot: leanUnary(url, RaftService.method.installSnapshot, auth, viaH1(url)),
     };
   }
 
