@@ -1,3 +1,4 @@
+import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,8 +34,11 @@ function filled(path: string, n: number): void {
       entries.push({ index: j, term: 1, type: "normal" as const, data: payload(j, 1) });
     s.persist({ entries, hardState: { term: 1, vote: 1, commit: i } });
   }
-  s.raftDb.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  s.close();
+  s.close(); // (writes the last commit index)
+  // everything into the database file, the WAL emptied
+  const db = new Database(path);
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  db.close();
 }
 
 describe("opening the raft database", () => {
@@ -72,22 +76,30 @@ describe("opening the raft database", () => {
     );
     expect(s.lastIndex()).toBe(200);
     expect(s.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 151 });
-    // A commit-only Ready is not written: the database keeps the old commit index until the
-    // next write that carries entries (or close), and a crash in between loses only that.
+    // The commit index alone is not written: the database keeps the old one until term or vote
+    // change (or a snapshot, or close), and a crash in between loses only that.
     const onDisk = () =>
-      s.raftDb.sqlite.query("SELECT commit_index AS c FROM raft_hard_state WHERE id = 1").get() as {
+      s.raftDb.sqlite.query("SELECT term, commit_index AS c FROM raft_hard_state WHERE id = 1").get() as {
+        term: number;
         c: number;
       };
     s.persist({ entries: [], hardState: { term: 1, vote: 1, commit: 180 } });
     expect(s.initialState().hardState.commit).toBe(180);
     expect(onDisk().c).toBe(151);
-    s.persist({ entries: [{ index: 201, term: 1, type: "normal", data: new Uint8Array([1]) }] });
-    expect(onDisk().c).toBe(180);
-    s.persist({ entries: [], hardState: { term: 1, vote: 1, commit: 200 } });
-    expect(onDisk().c).toBe(180);
+    s.persist({
+      entries: [{ index: 201, term: 1, type: "normal", data: new Uint8Array([1]) }],
+      hardState: { term: 1, vote: 1, commit: 190 },
+    });
+    expect(s.lastIndex()).toBe(201);
+    expect(onDisk().c).toBe(151);
+    // a new term is written at once, with the commit index it carries
+    s.persist({ entries: [], hardState: { term: 2, vote: 0, commit: 195 } });
+    expect(onDisk()).toEqual({ term: 2, c: 195 });
+    s.persist({ entries: [], hardState: { term: 2, vote: 0, commit: 200 } });
+    expect(onDisk().c).toBe(195);
     s.close();
     const r = openSqliteStorage(p);
-    expect(r.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 200 });
+    expect(r.initialState().hardState).toEqual({ term: 2, vote: 0, commit: 200 });
     r.close();
   });
 

@@ -290,22 +290,21 @@ export class SqliteStorage implements LogStorage {
     let first = this.first;
     let last = this.last;
     let snapMeta = this.snapMeta;
-    // Only new entries, a snapshot or a changed term/vote must be on disk before the node
-    // answers (etcd's MustSync). A Ready that only moves the commit index is not written at all:
-    // the new commit index goes to disk with the next write that must be synced (or at close).
-    // Raft does not need it durable — a restarted node starts from the commit index it has on
-    // disk (never above the real one) and learns the rest from the leader.
-    if (
-      !b.snapshot &&
-      b.entries.length === 0 &&
-      b.hardState!.term === this.hard.term &&
-      b.hardState!.vote === this.hard.vote
-    ) {
+    // The hard state goes to disk only when term or vote change (or with a snapshot): the commit
+    // index need not be durable — a restarted node starts from the commit index it has on disk
+    // (never above the real one, never below its snapshot) and learns the rest from the leader.
+    // So a Ready that only moves the commit index writes nothing, and an append writes its
+    // entries alone (one page less per commit). The commit index is written with the next term
+    // change, snapshot or close.
+    const termVote =
+      b.hardState !== undefined &&
+      (b.hardState.term !== this.hard.term || b.hardState.vote !== this.hard.vote);
+    if (!b.snapshot && b.entries.length === 0 && !termVote) {
       this.hard = { ...b.hardState! };
       this.hardBehind = true;
       return;
     }
-    const hard = b.hardState ?? (this.hardBehind ? this.hard : undefined);
+    const hard = termVote || b.snapshot ? (b.hardState ?? this.hard) : undefined;
     const tx = this.raftDb.sqlite.transaction(() => {
       if (b.snapshot && b.snapshot.meta.index > snapMeta.index) {
         const s = b.snapshot;
@@ -337,7 +336,8 @@ export class SqliteStorage implements LogStorage {
       if (hard) this.q.hard.run({ term: hard.term, vote: hard.vote, commit: hard.commit });
     });
     tx();
-    this.hardBehind = false;
+    if (hard) this.hardBehind = false;
+    else if (b.hardState) this.hardBehind = true;
     if (snapMeta !== this.snapMeta) {
       this.snapMeta = snapMeta;
       this.snapCache = b.snapshot;
@@ -433,6 +433,7 @@ export class SqliteStorage implements LogStorage {
     if (index > this.last) throw new UnavailableError(index);
     const s: Snapshot = { meta: { index, term: this.term(index), confState }, data };
     this.writeSnapshot(s);
+    this.flushHard();
     this.snapMeta = s.meta;
     this.snapCache = s;
     return s;
