@@ -1,7 +1,9 @@
 /**
  * Raft storage in SQLite (drizzle, bun:sqlite): hard state, log entries and the latest snapshot.
- * `persist()` writes a Ready's snapshot, entries and hard state in one transaction with
- * synchronous=FULL, so it is durable when it returns; the hot path uses prepared statements.
+ * `persist()` writes a Ready's snapshot, entries and (when term or vote change) hard state in one
+ * transaction with synchronous=FULL, so it is durable when it returns; `persistUnsynced()` +
+ * `flush()` are the same write with the fsync off the JavaScript thread (the leader's appends).
+ * The hot path uses prepared statements.
  * The lowest raft_entries row is a dummy at the compaction point (etcd's MemoryStorage layout).
  */
 import { closeSync, fsync, openSync } from "node:fs";
@@ -41,6 +43,11 @@ export class SqliteStorage implements LogStorage {
   private hardBehind = false;
   /** the connection's own synchronous mode (FULL unless opened otherwise), restored after an unsynced write */
   private readonly syncMode: string;
+  /** the WAL file, opened for flush(); flushes in progress and the callbacks waiting for the next */
+  private walFd: number | undefined;
+  private flushing = false;
+  private flushWaiters: ((err?: Error) => void)[] = [];
+  private closed = false;
   /**
    * Terms of the newest entries written by this process (tailTerms[k] is entry tailBase + k):
    * the leader asks for the term before every append it sends, so this spares a query per send.
@@ -356,18 +363,18 @@ export class SqliteStorage implements LogStorage {
    * of the pool. Any later synced write (synchronous=FULL) makes it durable too.
    */
   persistUnsynced(b: PersistBatch): void {
-    // (PRAGMA synchronous takes effect when compiled, so it is exec'd, not prepared)
+    this.unsynced(() => this.persist(b));
+  }
+
+  /** Runs `fn`'s writes with synchronous=NORMAL (committed, not fsynced), then the connection's own mode. */
+  private unsynced(fn: () => void): void {
     this.raftDb.sqlite.exec("PRAGMA synchronous = NORMAL");
     try {
-      this.persist(b);
+      fn();
     } finally {
       this.raftDb.sqlite.exec(this.syncMode);
     }
   }
-
-  private walFd: number | undefined;
-  private flushing = false;
-  private flushWaiters: ((err?: Error) => void)[] = [];
 
   /**
    * fsyncs the WAL file off the JavaScript thread; calls that arrive meanwhile share the next one.
@@ -449,15 +456,12 @@ export class SqliteStorage implements LogStorage {
     }
     // Not fsynced: the snapshot it relies on is already on disk, and a compaction lost in a
     // crash only leaves old entries in place (the next one removes them).
-    this.raftDb.sqlite.exec("PRAGMA synchronous = NORMAL");
-    try {
+    this.unsynced(() =>
       this.raftDb.sqlite.transaction(() => {
         this.q.deleteBelow.run({ i: index });
         this.q.clearData.run({ i: index });
-      })();
-    } finally {
-      this.raftDb.sqlite.exec(this.syncMode);
-    }
+      })(),
+    );
     this.first = index + 1;
   }
 
@@ -483,8 +487,6 @@ export class SqliteStorage implements LogStorage {
     this.closed = true;
     if (!this.flushing) this.closeWal();
   }
-
-  private closed = false;
 
   private closeWal(): void {
     if (this.walFd !== undefined) closeSync(this.walFd);
