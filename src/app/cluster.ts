@@ -41,7 +41,7 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
   if (!peers.has(id))
     throw new PipamError("config", `raft.peers has no entry for this node (node_id = ${id})`);
   mkdirSync(raft.dataDir, { recursive: true });
-  const storage = openRaftStorage(raft.dataDir, [...peers.keys()]);
+  const storage = openRaftStorage(raft.dataDir, [...peers.keys()], (msg) => logger.warn(msg));
   const fsm = createStateFsm(logger);
   let nodeRef: ReturnType<typeof createRaftNode> | undefined;
   const sender = createPeerSender({

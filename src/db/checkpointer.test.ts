@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CheckpointEvent, startCheckpointer } from "./checkpointer.ts";
@@ -189,5 +189,22 @@ describe("startCheckpointer", () => {
     }
     expect(await waitFor(() => events.some((e) => e.type === "stopped"), 2000)).toBe(true);
     expect(events.some((e) => e.type === "checkpoint")).toBe(false);
+  });
+
+  test("openRaftDb reports a failing worker once through onCheckpointTrouble", async () => {
+    const p = join(dir, "trouble.db");
+    const told: string[] = [];
+    const r = openRaftDb(p, { checkpointEveryMs: 20, onCheckpointTrouble: (m) => told.push(m) });
+    // the worker opens the file by name once it has started: move it away before that
+    renameSync(p, `${p}.moved`);
+    try {
+      expect(await waitFor(() => told.length > 0, 2000)).toBe(true);
+      expect(told[0]).toContain(`raft database ${p}: background WAL checkpoint failed`);
+      await Bun.sleep(100);
+      expect(told).toHaveLength(1);
+      expect(r.checkpoints()!.errors).toBeGreaterThan(0);
+    } finally {
+      r.close();
+    }
   });
 });

@@ -45,6 +45,11 @@ export interface OpenOptions {
   backgroundCheckpoints?: boolean;
   /** the worker's interval (default 200 ms) */
   checkpointEveryMs?: number;
+  /**
+   * Told when the worker's checkpoints start failing (once per run of failures) and when they
+   * work again; the writer's own checkpoint keeps the WAL bounded meanwhile.
+   */
+  onCheckpointTrouble?: (message: string) => void;
 }
 
 export function openRaftDb(path: string, opts: OpenOptions = {}): RaftDb {
@@ -96,8 +101,14 @@ export function openRaftDb(path: string, opts: OpenOptions = {}): RaftDb {
     cp = startCheckpointer(path, {
       everyMs: opts.checkpointEveryMs,
       onEvent: (e) => {
+        if (e.type === "error") {
+          errors++;
+          if (last?.type !== "error")
+            opts.onCheckpointTrouble?.(`${where}: background WAL checkpoint failed: ${e.error}`);
+        } else if (e.type === "checkpoint" && last?.type === "error") {
+          opts.onCheckpointTrouble?.(`${where}: background WAL checkpoints work again`);
+        }
         last = e;
-        if (e.type === "error") errors++;
       },
     });
   }

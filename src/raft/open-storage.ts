@@ -7,8 +7,12 @@ import { join } from "node:path";
 import type { LogStorage } from "./core/index.ts";
 import { openSqliteStorage } from "./storage/sqlite-storage.ts";
 
-export function openRaftStorage(dataDir: string, voters: number[]): LogStorage & { close(): void } {
-  const storage = openSqliteStorage(join(dataDir, "raft.sqlite"));
+export function openRaftStorage(
+  dataDir: string,
+  voters: number[],
+  onCheckpointTrouble?: (message: string) => void,
+): LogStorage & { close(): void } {
+  const storage = openSqliteStorage(join(dataDir, "raft.sqlite"), { onCheckpointTrouble });
   if (storage.isEmpty()) storage.bootstrap({ voters: [...voters].sort((a, b) => a - b), learners: [] });
   return storage;
 }

@@ -28,6 +28,8 @@ function typeCode(t: Entry["type"]): number {
 export interface SqliteStorageOptions {
   /** wall clock for snapshot metadata (injected) */
   now?: () => number;
+  /** where the background WAL checkpointer reports failures (see openRaftDb) */
+  onCheckpointTrouble?: (message: string) => void;
 }
 
 export class SqliteStorage implements LogStorage {
@@ -496,7 +498,7 @@ export class SqliteStorage implements LogStorage {
 
 /** Opens (creating and migrating) the database at `path` and its Raft storage. */
 export function openSqliteStorage(path: string, opts: SqliteStorageOptions = {}): SqliteStorage {
-  const raftDb = openRaftDb(path);
+  const raftDb = openRaftDb(path, { onCheckpointTrouble: opts.onCheckpointTrouble });
   try {
     return new SqliteStorage(raftDb, opts);
   } catch (err) {
