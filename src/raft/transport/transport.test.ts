@@ -3,7 +3,7 @@
  * optional h2c port; peer traffic and admin calls are refused without the right bearer credential.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Code, ConnectError, type ConnectRouter, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { RaftService } from "../../gen/pipam/v1/raft_pb.ts";
@@ -121,35 +121,27 @@ describe("raft transport", () => {
     s2.stop();
   });
 
+  /** a connect-web client of this test's server, Connect protocol in binary or JSON */
+  const peerClient = (opts: { interceptors?: Interceptor[]; useBinaryFormat?: boolean } = {}) =>
+    createClient(
+      RaftService,
+      createConnectTransport({
+        baseUrl: url,
+        useBinaryFormat: opts.useBinaryFormat,
+        interceptors: opts.interceptors ?? [bearerInterceptor(SECRET)],
+      }),
+    );
+
   test("peer calls without or with a wrong credential are refused", async () => {
     for (const interceptors of [[], [bearerInterceptor("wrong")]]) {
-      const client = createClient(RaftService, createConnectTransport({ baseUrl: url, interceptors }));
-      await expect(client.step({ messages: [] })).rejects.toThrow(/credential/);
+      await expect(peerClient({ interceptors }).step({ messages: [] })).rejects.toThrow(/credential/);
     }
-    const ok = createClient(
-      RaftService,
-      createConnectTransport({ baseUrl: url, interceptors: [bearerInterceptor(SECRET)] }),
-    );
-    await expect(ok.step({ messages: [] })).resolves.toBeDefined();
+    await expect(peerClient().step({ messages: [] })).resolves.toBeDefined();
   });
 
   test("the lean path and connect's handler give the same answers and errors", async () => {
-    const binary = createClient(
-      RaftService,
-      createConnectTransport({
-        baseUrl: url,
-        useBinaryFormat: true,
-        interceptors: [bearerInterceptor(SECRET)],
-      }),
-    );
-    const json = createClient(
-      RaftService,
-      createConnectTransport({
-        baseUrl: url,
-        useBinaryFormat: false,
-        interceptors: [bearerInterceptor(SECRET)],
-      }),
-    );
+    const binary = peerClient({ useBinaryFormat: true });
+    const json = peerClient({ useBinaryFormat: false });
     got.length = 0;
     const before = leanServed;
     await binary.step({ messages: [toPb(msg(2, 2))] });
