@@ -174,6 +174,11 @@ async function load(
   const cpu0 = process.cpuUsage();
   const tick0 = cpuTicks(nodes);
   const t0 = performance.now();
+  if (a.dump) {
+    // t0 as epoch ms and the node pids, to line the CSV up with `perf record -k CLOCK_REALTIME`
+    const pids = nodes.map((x) => `${x.id}:${x.child?.pid}${x === L ? "*" : ""}`).join(" ");
+    console.log(`dump ${mode}: t0 epoch ${(performance.timeOrigin + t0).toFixed(3)} ms, nodes ${pids}`);
+  }
   const deadline = t0 + MAX_S * 1000;
   await Promise.all(
     Array.from({ length: c }, async () => {

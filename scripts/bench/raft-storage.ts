@@ -2,11 +2,13 @@
  * Raft storage benchmark: append throughput and per-persist latency with fsync
  * (WAL, synchronous=FULL), 1 KiB entries, 1 entry vs 64 entries per transaction (each persist also
  * upserts the hard state, like a Ready), raw bun:sqlite prepared statements vs SqliteStorage
- * (drizzle prepared statements), plus 64-entry range reads.
+ * (drizzle prepared statements), plus 64-entry range reads; and the leader's way to write — the
+ * transaction without its fsync (persistUnsynced), then the WAL file synced by hand — with fsync vs
+ * fdatasync of the WAL, single-entry, in interleaved blocks of 200.
  *   bun scripts/bench/raft-storage.ts [--txs 2000]
  */
 import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -129,6 +131,36 @@ function drizzle(batch: number, txs: number): { w: Result; readPerSec: number; d
   return { w, readPerSec, drizzleReadPerSec };
 }
 
+/** persistUnsynced + fsync vs fdatasync of the WAL file, single-entry commits, interleaved. */
+function walSync(txs: number): Record<"fsync" | "fdatasync", { mean: number; p50: number; p99: number }> {
+  const s = openSqliteStorage(join(dir, "walsync.db"));
+  s.bootstrap({ voters: [1], learners: [] });
+  let next = s.lastIndex() + 1;
+  s.persist({ entries: [{ index: next, term: 1, type: "normal", data: payload }] });
+  next++;
+  const fd = openSync(join(dir, "walsync.db-wal"), "r");
+  const how = { fsync: fsyncSync, fdatasync: fdatasyncSync };
+  const lat: Record<keyof typeof how, number[]> = { fsync: [], fdatasync: [] };
+  for (let block = 0; block < Math.ceil(txs / 200); block++) {
+    for (const k of ["fsync", "fdatasync"] as const) {
+      for (let i = 0; i < 200; i++) {
+        const a = performance.now();
+        s.persistUnsynced({ entries: [{ index: next++, term: 1, type: "normal", data: payload }] });
+        how[k](fd);
+        lat[k].push(performance.now() - a);
+      }
+    }
+  }
+  closeSync(fd);
+  s.close();
+  const sum = (xs: number[]) => ({
+    mean: xs.reduce((x, y) => x + y, 0) / xs.length,
+    p50: pct(xs, 50),
+    p99: pct(xs, 99),
+  });
+  return { fsync: sum(lat.fsync), fdatasync: sum(lat.fdatasync) };
+}
+
 const f = (n: number) => Math.round(n).toLocaleString("en-US");
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 try {
@@ -150,6 +182,10 @@ try {
     );
   }
   for (const l of reads) console.log(l);
+  const w = walSync(TXS * 2);
+  console.log(
+    `leader write (persistUnsynced + sync of the WAL file), ${TXS * 2} single-entry commits each: fdatasync mean ${ms(w.fdatasync.mean)}, p50 ${ms(w.fdatasync.p50)}, p99 ${ms(w.fdatasync.p99)}; fsync mean ${ms(w.fsync.mean)}, p50 ${ms(w.fsync.p50)}, p99 ${ms(w.fsync.p99)}; fdatasync/fsync mean ${(w.fdatasync.mean / w.fsync.mean).toFixed(2)}×, p99 ${(w.fdatasync.p99 / w.fsync.p99).toFixed(2)}×`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -489,6 +489,22 @@ if (small && largest && largest !== small) {
       });
     }
     if (metrics.length === before) unparsed("Raft storage", "append throughput");
+    const lw =
+      /fdatasync mean ([\d.]+) ms, p50 [\d.]+ ms, p99 ([\d.]+) ms; fsync mean ([\d.]+) ms, p50 [\d.]+ ms, p99 ([\d.]+) ms/.exec(
+        r!.output,
+      );
+    if (lw) {
+      add({
+        id: "raft_storage.leader_write_p99_ms",
+        section: "Raft storage",
+        label: "Leader write: unsynced transaction + fdatasync of the WAL, single entry, p99",
+        value: Number(lw[2]),
+        unit: "ms",
+        better: "lower",
+        anchor: `with fsync: ${lw[4]} ms (${r2(Number(lw[2]) / Number(lw[4]))}×)`,
+        note: `mean ${lw[1]} ms (fsync ${lw[3]} ms)`,
+      });
+    } else unparsed("Raft storage", "leader write");
   }
 }
 
