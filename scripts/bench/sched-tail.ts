@@ -7,24 +7,23 @@
  *     the CPU it was woken onto was idle or busy;
  *   - for the waits over --wait-ms: what ran on that CPU meanwhile, and on the other CPUs.
  * A manual tool (perf is not installed by CI); docs/benchmarks.md quotes its output.
- *   bun scripts/bench/sched-tail.ts [--perf-s 4] [--wait-ms 0.5] [-- cluster.ts args]
+ *   bun scripts/bench/sched-tail.ts [--perf-s 4] [--wait-ms 0.5] [--bench="cluster.ts args"]
  */
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
-const { values: a, positionals } = parseArgs({
+const { values: a } = parseArgs({
   options: {
     "perf-s": { type: "string", default: "4" },
     "wait-ms": { type: "string", default: "0.5" },
+    bench: { type: "string", default: "--seq 5000 --conc-n 2000 --rounds 0" },
   },
-  allowPositionals: true,
 });
 const PERF_S = Number(a["perf-s"]);
 const WAIT_S = Number(a["wait-ms"]) / 1000;
-const benchArgs =
-  positionals.length > 0 ? positionals : ["--seq", "5000", "--conc-n", "2000", "--rounds", "0"];
+const benchArgs = a.bench.split(" ").filter(Boolean);
 
 const tag = join(tmpdir(), `pipam-sched-${process.pid}`);
 const bench = Bun.spawn(["bun", join(import.meta.dir, "cluster.ts"), ...benchArgs, "--dump", `${tag}.csv`], {
@@ -34,7 +33,12 @@ const bench = Bun.spawn(["bun", join(import.meta.dir, "cluster.ts"), ...benchArg
 let out = "";
 const reader = (async () => {
   const dec = new TextDecoder();
-  for await (const chunk of bench.stdout) out += dec.decode(chunk);
+  const r = bench.stdout.getReader();
+  for (;;) {
+    const { done, value } = await r.read();
+    if (done) break;
+    out += dec.decode(value, { stream: true });
+  }
 })();
 const t0 = performance.now();
 while (!/dump seq:/.test(out) && performance.now() - t0 < 120_000 && bench.exitCode === null)
