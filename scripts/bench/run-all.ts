@@ -490,19 +490,19 @@ if (small && largest && largest !== small) {
     }
     if (metrics.length === before) unparsed("Raft storage", "append throughput");
     const lw =
-      /fdatasync mean ([\d.]+) ms, p50 [\d.]+ ms, p99 ([\d.]+) ms; fsync mean ([\d.]+) ms, p50 [\d.]+ ms, p99 ([\d.]+) ms/.exec(
+      /fdatasync mean ([\d.]+) ms, p50 [\d.]+ ms, p99 ([\d.]+) ms; fsync mean ([\d.]+) ms, p50 [\d.]+ ms, p99 ([\d.]+) ms; fdatasync\/fsync mean [\d.]+×, p99 ([\d.]+)×/.exec(
         r!.output,
       );
     if (lw) {
       add({
-        id: "raft_storage.leader_write_p99_ms",
+        id: "raft_storage.leader_write_p99_us",
         section: "Raft storage",
         label: "Leader write: unsynced transaction + fdatasync of the WAL, single entry, p99",
-        value: Number(lw[2]),
-        unit: "ms",
+        value: Math.round(Number(lw[2]) * 1000),
+        unit: "µs",
         better: "lower",
-        anchor: `with fsync: ${lw[4]} ms (${r2(Number(lw[2]) / Number(lw[4]))}×)`,
-        note: `mean ${lw[1]} ms (fsync ${lw[3]} ms)`,
+        anchor: `with fsync: ${Math.round(Number(lw[4]) * 1000)} µs (${lw[5]}×)`,
+        note: `mean ${Math.round(Number(lw[1]) * 1000)} µs (fsync ${Math.round(Number(lw[3]) * 1000)} µs)`,
       });
     } else unparsed("Raft storage", "leader write");
   }
