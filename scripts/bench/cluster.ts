@@ -175,7 +175,8 @@ async function load(
   const tick0 = cpuTicks(nodes);
   const t0 = performance.now();
   if (a.dump) {
-    // t0 as epoch ms and the node pids, to line the CSV up with `perf record -k CLOCK_REALTIME`
+    // the node pids (sched-tail.ts reads them) and t0 as epoch ms, to line the CSV up with other
+    // traces (perf's own clock is CLOCK_MONOTONIC: add the epoch offset)
     const pids = nodes.map((x) => `${x.id}:${x.child?.pid}${x === L ? "*" : ""}`).join(" ");
     console.log(`dump ${mode}: t0 epoch ${(performance.timeOrigin + t0).toFixed(3)} ms, nodes ${pids}`);
   }

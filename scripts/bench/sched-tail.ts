@@ -43,7 +43,10 @@ const reader = (async () => {
 const t0 = performance.now();
 while (!/dump seq:/.test(out) && performance.now() - t0 < 120_000 && bench.exitCode === null)
   await Bun.sleep(20);
-if (!/dump seq:/.test(out)) throw new Error(`the benchmark never reached its sequential phase:\n${out}`);
+if (!/dump seq:/.test(out)) {
+  bench.kill();
+  throw new Error(`the benchmark never reached its sequential phase:\n${out}`);
+}
 const pids = new Set(
   [...(/dump seq: .*nodes (.*)/.exec(out)?.[1] ?? "").matchAll(/\d+:(\d+)/g)].map((m) => Number(m[1])),
 );
@@ -65,7 +68,10 @@ const rec = Bun.spawnSync(
   ],
   { stderr: "pipe" },
 );
-if (rec.exitCode !== 0) throw new Error(`perf record failed: ${rec.stderr.toString()}`);
+if (rec.exitCode !== 0) {
+  bench.kill();
+  throw new Error(`perf record failed: ${rec.stderr.toString()}`);
+}
 await bench.exited;
 await reader;
 for (const l of out.split("\n")) if (/sequential|dump seq/.test(l)) console.log(l);
@@ -86,7 +92,7 @@ const tgid = new Map<number, number>();
 const current = new Map<number, { tid: number; since: number }>();
 const cpuTime = new Map<number, number>();
 const runs = new Map<number, number>();
-const pending = new Map<number, { at: number; cpu: number; busyWith: number; others: number[] }>();
+const pending = new Map<number, { at: number; busyWith: number; others: number[] }>();
 const wakeLat = { idle: [] as number[], busy: [] as number[] };
 const blameOn = new Map<string, { n: number; s: number }>();
 const blameOther = new Map<string, number>();
@@ -134,7 +140,7 @@ for (const line of text.split("\n")) {
     if (!pids.has(w)) continue; // only the nodes' event-loop threads (tid == pid)
     const target = Number(wm[2]);
     const others = [...current.entries()].filter(([c]) => c !== target).map(([, v]) => v.tid);
-    pending.set(w, { at: ts, cpu: target, busyWith: current.get(target)?.tid ?? 0, others });
+    pending.set(w, { at: ts, busyWith: current.get(target)?.tid ?? 0, others });
   }
 }
 const dur = last - first;
