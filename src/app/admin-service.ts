@@ -7,11 +7,13 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { AdminService } from "../gen/pipam/v1/admin_pb.ts";
 import type { HealthCheck } from "../lib/health.ts";
+import { RaftError } from "../raft/core/index.ts";
 import type { RaftNode } from "../raft/node.ts";
 import { opaqueEntry } from "../raft/node.ts";
 import { checkBearer } from "../raft/transport/auth.ts";
 import type { ReconcileState } from "../reconcile/delta.ts";
 import type { CycleReport } from "../reconcile/reconciler.ts";
+import { ADD_MEMBER_MARGIN_MS } from "./admin-limits.ts";
 
 export interface AdminDeps {
   mode: "single" | "cluster";
@@ -25,6 +27,39 @@ export interface AdminDeps {
 }
 
 const big = (n: number) => BigInt(Math.max(0, Math.floor(n)));
+
+/** The core's refusals as Connect codes: invalid → InvalidArgument, dropped → Unavailable (retry). */
+function connectError(err: unknown): unknown {
+  if (!(err instanceof RaftError) || err instanceof ConnectError) return err;
+  const code =
+    err.code === "invalid"
+      ? Code.InvalidArgument
+      : err.code === "not_leader"
+        ? Code.FailedPrecondition
+        : Code.Unavailable;
+  return new ConnectError(err.message, code);
+}
+
+async function raftCall<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw connectError(err);
+  }
+}
+
+function memberId(n: bigint, what: string): number {
+  const id = Number(n);
+  if (!Number.isSafeInteger(id) || id <= 0)
+    throw new ConnectError(`${what}: node id must be a positive integer, got ${n}`, Code.InvalidArgument);
+  return id;
+}
+
+/** How long AddMember waits for the learner to catch up: the call's deadline less the margin, else 60 s. */
+function catchUpBudget(timeoutMs: number | undefined): number {
+  if (timeoutMs === undefined) return 60_000;
+  return Math.max(0, Math.min(timeoutMs - ADD_MEMBER_MARGIN_MS, 3_600_000));
+}
 
 export function adminServiceImpl(d: AdminDeps): ServiceImpl<typeof AdminService> {
   const auth = (h: Headers) => checkBearer(h.get("authorization"), d.adminToken, "admin API");
@@ -133,37 +168,76 @@ export function adminServiceImpl(d: AdminDeps): ServiceImpl<typeof AdminService>
       auth(ctx.requestHeader);
       needCluster();
       const node = leaderNode()!;
-      const id = Number(req.nodeId);
+      const id = memberId(req.nodeId, "add member");
       if (!req.url) throw new ConnectError("add member: url is required", Code.InvalidArgument);
-      await node.proposeConfChange({ type: "add-learner", node: id }, req.url, AbortSignal.timeout(10_000));
-      // A learner first catches up; promote it once its log is close to the leader's.
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
+      if (!/^https?:\/\/[^/?#@]+\/?$/.test(req.url))
+        throw new ConnectError(
+          `add member: url must be http(s)://host:port, got "${req.url}"`,
+          Code.InvalidArgument,
+        );
+      const conf = node.status().confState;
+      if (conf.voters.includes(id))
+        throw new ConnectError(`node ${id} is already a voter`, Code.AlreadyExists);
+      // A learner left by an earlier call that timed out is not added again, only promoted.
+      if (!conf.learners.includes(id)) {
+        await raftCall(() =>
+          node.proposeConfChange({ type: "add-learner", node: id }, req.url, AbortSignal.timeout(10_000)),
+        );
+      }
+      // Promote once the learner holds everything committed (the core refuses it before).
+      const budget = catchUpBudget(ctx.timeoutMs());
+      const deadline = Date.now() + budget;
+      let last = "";
+      for (;;) {
         const st = node.status();
-        const p = st.progress.get(id);
-        if (p && st.commit - p.match <= 10) break;
+        const match = st.progress.get(id)?.match ?? 0;
+        if (match >= st.commit) {
+          try {
+            // a new URL for a learner left by an earlier call goes with the promotion
+            const url = node.memberUrls().get(id) === req.url ? undefined : req.url;
+            await node.proposeConfChange({ type: "promote", node: id }, url, AbortSignal.timeout(10_000));
+            return { message: `node ${id} added (${req.url}) and promoted to voter` };
+          } catch (err) {
+            // committed moved on meanwhile, or a change is still pending: try again
+            const still = node.status().confState.learners.includes(id);
+            if (!(err instanceof RaftError) || err.code === "not_leader" || !still) throw connectError(err);
+            last = `; last refusal: ${err.message}`;
+          }
+        }
+        if (Date.now() >= deadline) {
+          throw new ConnectError(
+            `node ${id} joined as a learner but has not caught up within ${Math.round(budget / 1000)} s ` +
+              `(it holds the log up to ${match}, the leader has committed ${st.commit}${last}); it stays a ` +
+              `learner. Check that it runs and that the leader reaches it at ${req.url}, then add it again to ` +
+              `promote it, or remove it.`,
+            Code.DeadlineExceeded,
+          );
+        }
         await Bun.sleep(100);
       }
-      await node.proposeConfChange({ type: "promote", node: id }, undefined, AbortSignal.timeout(10_000));
-      return { message: `node ${id} added (${req.url}) and promoted to voter` };
     },
     async removeMember(req, ctx) {
       auth(ctx.requestHeader);
       needCluster();
       const node = leaderNode()!;
-      await node.proposeConfChange(
-        { type: "remove", node: Number(req.nodeId) },
-        undefined,
-        AbortSignal.timeout(10_000),
+      const id = memberId(req.nodeId, "remove member");
+      const conf = node.status().confState;
+      if (!conf.voters.includes(id) && !conf.learners.includes(id)) {
+        const all = [...conf.voters, ...conf.learners].sort((a, b) => a - b).join(", ");
+        throw new ConnectError(`node ${id} is not a member (members: ${all})`, Code.NotFound);
+      }
+      await raftCall(() =>
+        node.proposeConfChange({ type: "remove", node: id }, undefined, AbortSignal.timeout(10_000)),
       );
-      return { message: `node ${req.nodeId} removed` };
+      return { message: `node ${id} removed` };
     },
     async transferLeadership(req, ctx) {
       auth(ctx.requestHeader);
       needCluster();
       const node = leaderNode()!;
-      const to = Number(req.toNodeId);
-      node.transferLeadership(to);
+      const to = memberId(req.toNodeId, "transfer leadership");
+      if (to === d.nodeId) return { message: `node ${to} is already the leader` };
+      await raftCall(() => node.transferLeadership(to));
       const deadline = Date.now() + 5000;
       while (Date.now() < deadline && node.leader() !== to) await Bun.sleep(50);
       if (node.leader() !== to) {

@@ -133,7 +133,33 @@ describe("exit codes", () => {
       PIPAM_RAFT_ADMIN_TOKEN: "t0ken",
     });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("cannot get status from http://127.0.0.1:1");
+    expect(r.stderr).toContain("cannot get status at http://127.0.0.1:1");
+  });
+
+  test("member and move-leader: token required (2), bad ids and URLs (2), unreachable node (1)", async () => {
+    const server = ["--server", "http://127.0.0.1:1"];
+    const noToken = await pipam(["-c", goodPath, "member", "remove", "2", ...server]);
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain("pipam member remove needs the admin token");
+    const token = { PIPAM_RAFT_ADMIN_TOKEN: "t0ken" };
+    const bad = await Promise.all([
+      pipam(["-c", goodPath, "member", "add", "x", "http://10.0.0.4:9180", ...server], token),
+      pipam(["-c", goodPath, "member", "add", "4", "10.0.0.4:9180", ...server], token),
+      pipam(["-c", goodPath, "member", "add", "4", "http://10.0.0.4:9180/raft", ...server], token),
+      pipam(
+        ["-c", goodPath, "member", "add", "4", "http://10.0.0.4:9180", "--wait", "soon", ...server],
+        token,
+      ),
+      pipam(["-c", goodPath, "move-leader", "-1", ...server], token),
+    ]);
+    expect(bad.map((r) => r.code)).toEqual([2, 2, 2, 2, 2]);
+    expect(bad[0]!.stderr).toContain('expected a node id (a positive integer), got "x"');
+    expect(bad[1]!.stderr).toContain("expected the node's URL, e.g. http://10.0.0.14:9180");
+    expect(bad[2]!.stderr).toContain("no path, query or user");
+    expect(bad[3]!.stderr).toContain('invalid duration "soon"');
+    const down = await pipam(["-c", goodPath, "move-leader", "2", ...server], token);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("cannot get status at http://127.0.0.1:1");
   });
 
   test("the config is found through $PIPAM_CONFIG and $XDG_CONFIG_HOME", async () => {

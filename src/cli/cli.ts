@@ -7,6 +7,7 @@ import { errorMessage, PipamError } from "../lib/errors.ts";
 import { registerClean } from "./clean.ts";
 import type { CliContext, CliIO, GlobalOptions } from "./context.ts";
 import { registerHealth } from "./health.ts";
+import { registerMember } from "./member.ts";
 import { registerOutput } from "./output.ts";
 import { registerReconcile } from "./reconcile.ts";
 import { registerRun } from "./run.ts";
@@ -40,7 +41,9 @@ Examples:
   pipam output                      list guests, IPs and where they came from
   pipam -c ./config.toml health     check Proxmox (and DNS/NetBox) access
   pipam reconcile --dry-run         show what would change
-  pipam run                         run the daemon`;
+  pipam run                         run the daemon
+  pipam status                      the running daemon's role, leader and peers
+  pipam member add 4 http://10.0.0.14:9180   add a node to the cluster`;
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command("pipam")
@@ -66,6 +69,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerClean(program, ctx);
   registerHealth(program, ctx);
   registerStatus(program, ctx);
+  registerMember(program, ctx);
   registerVersion(program, ctx);
   return program;
 }

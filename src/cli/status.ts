@@ -1,21 +1,10 @@
 import type { Command } from "commander";
-import { PipamError } from "../lib/errors.ts";
+import { adminConnection, fetchStatus } from "./admin-client.ts";
 import type { CliContext } from "./context.ts";
-import { loadForCommand } from "./context.ts";
 
 export interface StatusOptions {
   json?: boolean;
   server?: string;
-}
-
-/** http://host:port of a listen address ("0.0.0.0:9180" is asked on loopback). */
-export function serverUrl(listen: string): string {
-  const m = /^(?:\[(.+)\]|([^:]+)):(\d+)$/.exec(listen);
-  if (!m) return `http://${listen}`;
-  let host = m[1] ?? m[2] ?? "127.0.0.1";
-  if (host === "0.0.0.0") host = "127.0.0.1";
-  if (host === "::") host = "::1";
-  return host.includes(":") ? `http://[${host}]:${m[3]}` : `http://${host}:${m[3]}`;
 }
 
 export function registerStatus(program: Command, ctx: CliContext): void {
@@ -35,32 +24,7 @@ Examples:
   pipam status --server http://10.0.0.12:9180`,
     )
     .action(async (opts: StatusOptions, cmd: Command) => {
-      const { config } = await loadForCommand(ctx.globals(cmd), ctx.io);
-      const token = config.raft.adminToken;
-      if (!token) {
-        throw new PipamError(
-          "config",
-          "pipam status needs the admin token: set [raft] admin_token_file or PIPAM_RAFT_ADMIN_TOKEN",
-        );
-      }
-      const { createClient } = await import("@connectrpc/connect");
-      const { createConnectTransport } = await import("@connectrpc/connect-web");
-      const { AdminService } = await import("../gen/pipam/v1/admin_pb.ts");
-      const { bearerInterceptor } = await import("../raft/transport/auth.ts");
-      const baseUrl = opts.server ?? serverUrl(config.server.listen);
-      const client = createClient(
-        AdminService,
-        createConnectTransport({ baseUrl, useBinaryFormat: true, interceptors: [bearerInterceptor(token)] }),
-      );
-      let st: Awaited<ReturnType<typeof client.getStatus>>;
-      try {
-        st = await client.getStatus({}, { timeoutMs: 5000 });
-      } catch (err) {
-        throw new PipamError(
-          "unavailable",
-          `cannot get status from ${baseUrl}: ${err instanceof Error ? err.message : err}`,
-        );
-      }
+      const st = await fetchStatus(await adminConnection(ctx, cmd, "status", opts.server));
       const doc = {
         mode: st.mode,
         nodeId: Number(st.nodeId),

@@ -70,6 +70,8 @@ export interface Cluster {
   waitLeader(opts?: { among?: number[]; timeoutMs?: number }): Promise<{ leader: ClusterNode; term: number }>;
   /** `pipam -c <node config> status --json --server <node url>` through the binary. */
   statusCli(id: number): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** `pipam -c <node config> <args>` through the binary. */
+  cli(id: number, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   stop(): Promise<void>;
 }
 
@@ -82,6 +84,11 @@ export interface ClusterOptions {
   networks: string[];
   ownerId: string;
   size?: number;
+  /**
+   * Nodes beyond `size` (ids size+1…) that are configured but neither started nor members: their
+   * own config lists the members and themselves, the members' configs do not list them.
+   */
+  spares?: number;
   collectInterval?: string;
   tickIntervalMs?: number;
   /** TOML appended to every node's config (tables only, e.g. `[log]\nlevel = "debug"`). */
@@ -111,7 +118,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const [user, tokenId] = o.sim.tokenId.split("!") as [string, string];
 
   const ports = new Map<number, number | undefined>();
-  const ids = Array.from({ length: size }, (_, i) => i + 1);
+  const ids = Array.from({ length: size + (o.spares ?? 0) }, (_, i) => i + 1);
   // proxies[from][to]: the link from node `from` to node `to` (from === to: the node's own entry).
   const proxies = new Map<number, Map<number, FaultProxy>>();
   for (const from of ids) {
@@ -128,7 +135,10 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     const dataDir = join(dir, `n${id}`);
     const configPath = join(dir, `n${id}.toml`);
     const logPath = join(dir, `n${id}.log`);
-    const peers = ids.map((to) => `${to} = "${proxies.get(id)!.get(to)!.url}"`).join("\n");
+    const peers = ids
+      .filter((to) => to <= size || to === id)
+      .map((to) => `${to} = "${proxies.get(id)!.get(to)!.url}"`)
+      .join("\n");
     writeFileSync(
       configPath,
       `collect_interval = "${o.collectInterval ?? "1s"}"
@@ -308,9 +318,12 @@ ${o.extraConfig ?? ""}
         { timeoutMs: opts.timeoutMs ?? 15_000, intervalMs: 50 },
       );
     },
-    async statusCli(id) {
+    statusCli(id) {
+      return cluster.cli(id, ["status", "--json", "--server", node(id).url]);
+    },
+    async cli(id, args) {
       const n = node(id);
-      const proc = Bun.spawn([o.bin, "-c", n.configPath, "status", "--json", "--server", n.url], {
+      const proc = Bun.spawn([o.bin, "-c", n.configPath, ...args], {
         stdout: "pipe",
         stderr: "pipe",
         stdin: "ignore",
@@ -329,7 +342,7 @@ ${o.extraConfig ?? ""}
     },
   };
   try {
-    await Promise.all(nodes.map((n) => n.start()));
+    await Promise.all(nodes.filter((n) => n.id <= size).map((n) => n.start()));
   } catch (e) {
     await cluster.stop();
     throw e;
