@@ -61,7 +61,8 @@ export async function adminConnection(
 /** One call's error as "what failed at where: why" (ConnectError messages carry the code). */
 export function callError(what: string, url: string, err: unknown): PipamError {
   const why = err instanceof Error ? err.message : String(err);
-  return new PipamError("unavailable", `${what} at ${url}: ${why}`, { cause: err });
+  // the message already carries the reason: no `cause`, or the CLI would print it twice
+  return new PipamError("unavailable", `${what} at ${url}: ${why}`);
 }
 
 export async function fetchStatus(conn: AdminConnection): Promise<GetStatusResponse> {
