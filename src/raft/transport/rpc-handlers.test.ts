@@ -25,6 +25,11 @@ const routes = (r: ConnectRouter) => {
           return { messages: [{ type: "heartbeat", from: 9n, to: 1n, term: 4n }] };
         case 4:
           return { messages: [{ type: "x", reject: true }] };
+        case 5:
+          throw new ConnectError("with metadata", Code.Aborted, {
+            "x-err": "m1",
+            "content-type": "text/x-no",
+          });
         default:
           return {};
       }
@@ -68,12 +73,14 @@ async function outcome(url: string, clusterId: number, binary: boolean) {
     };
   } catch (e) {
     const err = ConnectError.from(e);
-    return { code: Code[err.code], message: err.rawMessage };
+    // headers and trailers set before the throw, and the error's own metadata, reach the client
+    const meta = ["x-echo", "x-trailer", "x-err", "content-type"].map((k) => `${k}=${err.metadata.get(k)}`);
+    return { code: Code[err.code], message: err.rawMessage, meta: meta.join(" ") };
   }
 }
 
 describe("the lean unary path", () => {
-  for (const id of [0, 1, 2, 3, 4]) {
+  for (const id of [0, 1, 2, 3, 4, 5]) {
     test(`case ${id}: the same outcome as connect's handler`, async () => {
       const lean = await outcome(urls.lean, id, true);
       const conn = await outcome(urls.connect, id, true);
@@ -84,6 +91,7 @@ describe("the lean unary path", () => {
         expect({ ...lean, lean: "" }).toEqual({ ...conn, lean: "" });
       } else {
         expect(lean).toEqual(conn);
+        expect((lean as { meta: string }).meta).toContain("x-echo=hello x-trailer=t1");
       }
     });
   }
@@ -92,7 +100,7 @@ describe("the lean unary path", () => {
     const viaJson = await outcome(urls.lean, 3, false);
     expect(viaJson).toMatchObject({ lean: "false", echo: "hello", trailer: "t1" });
     expect((viaJson as { ok: unknown[] }).ok).toHaveLength(1);
-    expect(await outcome(urls.lean, 1, false)).toEqual({ code: "NotFound", message: "no such thing" });
+    expect(await outcome(urls.lean, 1, false)).toMatchObject({ code: "NotFound", message: "no such thing" });
   });
 
   test("a body that is not the message is connect's internal error; a wrong protocol version is connect's answer", async () => {

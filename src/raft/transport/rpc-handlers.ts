@@ -31,7 +31,11 @@ import {
   createContextValues,
   type HandlerContext,
 } from "@connectrpc/connect";
-import { createFetchHandler, type UniversalHandler } from "@connectrpc/connect/protocol";
+import {
+  createFetchHandler,
+  mergeNonProtocolHeaders,
+  type UniversalHandler,
+} from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 
 export type RpcHandler = (req: Request) => Promise<Response>;
@@ -85,15 +89,29 @@ export function rpcHandlers(
 
 const PROTO = "application/proto";
 
-function errorResponse(e: unknown): Response {
+/**
+ * A Connect unary error as connect's handler writes it: the headers and trailers the
+ * implementation set before it threw, plus the error's own metadata (not for an error relayed
+ * from the wire), then the JSON error body.
+ */
+function errorResponse(e: unknown, ctx?: HandlerContext): Response {
   const err =
     e instanceof ConnectError
       ? e
       : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
+  const header = new Headers(ctx?.responseHeader);
+  header.set("content-type", "application/json");
+  if (!err.isWireError) mergeNonProtocolHeaders(header, err.metadata);
   return new Response(errorToJsonBytes(err, {}) as Uint8Array<ArrayBuffer>, {
     status: codeToHttpStatus(err.code),
-    headers: { "content-type": "application/json" },
+    headers: ctx ? withTrailers(header, ctx.responseTrailer) : header,
   });
+}
+
+/** Connect's unary trailers: header fields prefixed "trailer-" (connect's trailerMux, in place). */
+function withTrailers(header: Headers, trailer: Headers): Headers {
+  trailer.forEach((value, key) => header.append(`trailer-${key}`, value));
+  return header;
 }
 
 /** The lean path for one unary method; undefined when the request is not a plain binary Connect call. */
@@ -107,6 +125,7 @@ function leanUnary(service: DescService, method: DescMethod, fn: AnyUnary) {
     const version = h.get("connect-protocol-version");
     if (version !== null && version !== "1") return undefined; // connect's handler says what is wrong
     return (async () => {
+      let ctx: HandlerContext | undefined;
       try {
         if (Number(h.get("content-length") ?? 0) > READ_MAX_BYTES) {
           throw new ConnectError(`message larger than ${READ_MAX_BYTES} bytes`, Code.ResourceExhausted);
@@ -123,7 +142,7 @@ function leanUnary(service: DescService, method: DescMethod, fn: AnyUnary) {
         }
         const timeout = Number(h.get("connect-timeout-ms") ?? Number.NaN);
         const deadline = Number.isFinite(timeout) ? Date.now() + timeout : undefined;
-        const ctx: HandlerContext = {
+        ctx = {
           service,
           method,
           protocolName: "connect",
@@ -141,12 +160,14 @@ function leanUnary(service: DescService, method: DescMethod, fn: AnyUnary) {
           method.output,
           isMessage(out, method.output) ? out : create(method.output, out),
         );
-        const headers = new Headers(ctx.responseHeader);
-        headers.set("content-type", PROTO);
-        for (const [k, v] of ctx.responseTrailer) headers.set(`trailer-${k}`, v);
-        return new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers });
+        const header = new Headers(ctx.responseHeader);
+        header.set("content-type", PROTO);
+        return new Response(bytes as Uint8Array<ArrayBuffer>, {
+          status: 200,
+          headers: withTrailers(header, ctx.responseTrailer),
+        });
       } catch (e) {
-        return errorResponse(e);
+        return errorResponse(e, ctx);
       }
     })();
   };
