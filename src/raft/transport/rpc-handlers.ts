@@ -110,7 +110,7 @@ function errorResponse(e: unknown, ctx?: HandlerContext): Response {
 
 /** Connect's unary trailers: header fields prefixed "trailer-" (connect's trailerMux, in place). */
 function withTrailers(header: Headers, trailer: Headers): Headers {
-  trailer.forEach((value, key) => header.append(`trailer-${key}`, value));
+  for (const [key, value] of trailer) header.append(`trailer-${key}`, value);
   return header;
 }
 
