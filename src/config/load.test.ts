@@ -518,6 +518,19 @@ describe("secrets: env var → file → inline", () => {
     expect(empty.message).toBe("secret file /s/uuid is empty");
   });
 
+  test("a secret with a line break or control character inside is refused, naming where it came from", () => {
+    const twoLines = one(withFile, "proxmox.token_uuid_file", {}, { "/s/uuid": "abc\nx-evil: 1\n" });
+    expect(twoLines.message).toBe(
+      "secret file /s/uuid has a line break inside the secret (position 4); a secret is a single line",
+    );
+    const nul = one(withFile, "proxmox.token_uuid_file", {}, { "/s/uuid": "ab\u0000c" });
+    expect(nul.message).toContain("has control character 0x00 inside the secret (position 3)");
+    const viaEnv = one(PVE, "proxmox.token_uuid_file", { PIPAM_PROXMOX_TOKEN_UUID: "a\rb" });
+    expect(viaEnv.message).toContain("$PIPAM_PROXMOX_TOKEN_UUID has a line break inside the secret");
+    const inline = one(PVE.replace("inline-uuid-0000", "in\\tline"), "proxmox.token_uuid");
+    expect(inline.message).toContain("has control character 0x09 inside the secret");
+  });
+
   test("no secret anywhere", () => {
     const i = one(PVE.replace('token_uuid = "inline-uuid-0000"\n', ""), "proxmox.token_uuid");
     expect(i.message).toBe(

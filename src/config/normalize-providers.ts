@@ -37,7 +37,11 @@ export function normalizeDns(
         fileKey: "api_key_file",
         inlineKey: "api_key",
       });
-      if (apiKey === undefined && !s.has(["dns", "powerdns", "api_key_file"])) {
+      if (
+        apiKey === undefined &&
+        !s.has(["dns", "powerdns", "api_key_file"]) &&
+        !s.has(["dns", "powerdns", "api_key"])
+      ) {
         s.issue(
           ["dns", "powerdns", "api_key"],
           "no API key: set api_key_file, or the env var PIPAM_DNS_POWERDNS_API_KEY",
@@ -93,7 +97,11 @@ export function normalizeIpam(raw: RawConfig["ipam"], s: Sink): IpamConfig | und
         fileKey: "token_file",
         inlineKey: "token",
       });
-      if (token === undefined && !s.has(["ipam", "netbox", "token_file"])) {
+      if (
+        token === undefined &&
+        !s.has(["ipam", "netbox", "token_file"]) &&
+        !s.has(["ipam", "netbox", "token"])
+      ) {
         s.issue(
           ["ipam", "netbox", "token"],
           "no API token: set token_file, or the env var PIPAM_IPAM_NETBOX_TOKEN",

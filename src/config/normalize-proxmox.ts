@@ -68,7 +68,11 @@ export function normalizeProxmox(raw: RawConfig["proxmox"], s: Sink, ctx: Normal
       },
       `proxmox ${name ?? i}`,
     );
-    if (value === undefined && !s.has(["proxmox", i, "token_uuid_file"])) {
+    if (
+      value === undefined &&
+      !s.has(["proxmox", i, "token_uuid_file"]) &&
+      !s.has(["proxmox", i, "token_uuid"])
+    ) {
       s.issue(
         [...at, "token_uuid"],
         `no API token secret: set token_uuid_file, or the env var ${env.join(" or ")}`,

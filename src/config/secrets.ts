@@ -58,7 +58,11 @@ export function resolveSecret(
 ): SecretResult {
   for (const name of spec.env) {
     const v = env[name];
-    if (v !== undefined && v.trim() !== "") return { ok: true, value: v.trim(), from: `$${name}` };
+    if (v !== undefined && v.trim() !== "") {
+      const bad = controlChar(v.trim(), `$${name}`);
+      if (bad) return { ok: false, error: bad, errorKey: spec.fileKey };
+      return { ok: true, value: v.trim(), from: `$${name}` };
+    }
   }
   if (spec.file !== undefined) {
     const path = isAbsolute(spec.file) ? spec.file : resolve(baseDir, spec.file);
@@ -74,6 +78,8 @@ export function resolveSecret(
     }
     const value = text.trim();
     if (value === "") return { ok: false, error: `secret file ${path} is empty`, errorKey: spec.fileKey };
+    const bad = controlChar(value, `secret file ${path}`);
+    if (bad) return { ok: false, error: bad, errorKey: spec.fileKey };
     const mode = modeOf?.(path);
     const warning =
       mode !== undefined && (mode & 0o004) !== 0
@@ -83,7 +89,26 @@ export function resolveSecret(
           : undefined;
     return { ok: true, value, from: path, ...(warning ? { warning } : {}) };
   }
-  if (spec.inline !== undefined && spec.inline !== "")
+  if (spec.inline !== undefined && spec.inline !== "") {
+    const bad = controlChar(spec.inline, spec.inlineKey);
+    if (bad) return { ok: false, error: bad, errorKey: spec.inlineKey };
     return { ok: true, value: spec.inline, from: spec.inlineKey };
+  }
   return { ok: true };
+}
+
+/**
+ * Secrets travel in HTTP headers (API keys, tokens, bearer credentials): a line break or other
+ * control character inside one is refused here, where it can be named, rather than failing every
+ * request later (or, in a hand-written request, starting a header of its own).
+ */
+function controlChar(value: string, where: string): string | undefined {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0x20 && c !== 0x7f) continue;
+    const what =
+      c === 0x0a || c === 0x0d ? "a line break" : `control character 0x${c.toString(16).padStart(2, "0")}`;
+    return `${where} has ${what} inside the secret (position ${i + 1}); a secret is a single line`;
+  }
+  return undefined;
 }

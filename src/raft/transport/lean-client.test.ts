@@ -395,6 +395,20 @@ describe("lean h1", () => {
     expect(new Set(srv.seen.map((s) => s.clientPort)).size).toBe(1);
   });
 
+  test("a header name or value fetch would refuse is refused before anything is written", () => {
+    const c = h1();
+    const make = (headers: Record<string, string>) => () =>
+      leanUnary("http://127.0.0.1:1", RaftService.method.step, headers, c);
+    expect(make({ authorization: "Bearer a\r\nx-evil: 1" })).toThrow(
+      "Header 'authorization' has invalid value",
+    );
+    expect(make({ "x bad": "1" })).toThrow("Invalid header name: 'x bad'");
+    // the same inputs fetch's Headers refuses
+    expect(() => new Headers({ authorization: "Bearer a\r\nx-evil: 1" })).toThrow();
+    expect(() => new Headers({ "x bad": "1" })).toThrow();
+    expect(make({ authorization: "Bearer fine" })).not.toThrow();
+  });
+
   test("a connection the server closed after answering is not reused", async () => {
     const url = serveRaw(
       "HTTP/1.1 200 OK\r\ncontent-type: application/proto\r\ncontent-length: 2\r\n\r\n\n\u0000",
