@@ -10,6 +10,7 @@ import { ADD_MEMBER_MARGIN_MS } from "../app/admin-limits.ts";
 import { parseDuration } from "../config/duration.ts";
 import { PipamError } from "../lib/errors.ts";
 import {
+  type AdminClient,
   type AdminConnection,
   adminConnection,
   callError,
@@ -61,6 +62,25 @@ export function registerMember(program: Command, ctx: CliContext): void {
   const say = (line: string) => ctx.io.err(`${line}\n`);
   const connect = (cmd: Command, command: string, opts: ServerOption): Promise<AdminConnection> =>
     adminConnection(ctx, cmd, command, opts.server);
+  /** Runs one write on the leader (found through the node asked) and prints its answer. */
+  const onLeader = async (
+    cmd: Command,
+    command: string,
+    opts: ServerOption,
+    what: string,
+    call: (client: AdminClient) => Promise<{ message: string }>,
+    before?: () => void,
+  ) => {
+    const target = await leaderTarget(await connect(cmd, command, opts), say);
+    before?.();
+    let message: string;
+    try {
+      ({ message } = await call(target.client));
+    } catch (err) {
+      throw callError(what, target.url, err);
+    }
+    await ctx.io.out(`${message}\n`);
+  };
 
   const member = program
     .command("member")
@@ -122,17 +142,17 @@ Examples:
     .option("--wait <duration>", "how long the new node may take to catch up", waitMs, 60_000)
     .option("--server <url>", SERVER_HELP)
     .action(async (id: number, url: string, opts: ServerOption & { wait: number }, cmd: Command) => {
-      const target = await leaderTarget(await connect(cmd, "member add", opts), say);
-      say(`adding node ${id} at ${url}; waiting up to ${Math.round(opts.wait / 1000)} s for it to catch up`);
-      try {
-        const r = await target.client.addMember(
-          { nodeId: BigInt(id), url },
-          { timeoutMs: opts.wait + ADD_MEMBER_MARGIN_MS },
-        );
-        await ctx.io.out(`${r.message}\n`);
-      } catch (err) {
-        throw callError(`add member ${id}`, target.url, err);
-      }
+      await onLeader(
+        cmd,
+        "member add",
+        opts,
+        `add member ${id}`,
+        (c) => c.addMember({ nodeId: BigInt(id), url }, { timeoutMs: opts.wait + ADD_MEMBER_MARGIN_MS }),
+        () =>
+          say(
+            `adding node ${id} at ${url}; waiting up to ${Math.round(opts.wait / 1000)} s for it to catch up`,
+          ),
+      );
     });
 
   member
@@ -141,13 +161,9 @@ Examples:
     .argument("<id>", "the node's [raft] node_id", nodeId)
     .option("--server <url>", SERVER_HELP)
     .action(async (id: number, opts: ServerOption, cmd: Command) => {
-      const target = await leaderTarget(await connect(cmd, "member remove", opts), say);
-      try {
-        const r = await target.client.removeMember({ nodeId: BigInt(id) }, { timeoutMs: 15_000 });
-        await ctx.io.out(`${r.message}\n`);
-      } catch (err) {
-        throw callError(`remove member ${id}`, target.url, err);
-      }
+      await onLeader(cmd, "member remove", opts, `remove member ${id}`, (c) =>
+        c.removeMember({ nodeId: BigInt(id) }, { timeoutMs: 15_000 }),
+      );
     });
 
   program
@@ -165,12 +181,8 @@ Examples:
   pipam move-leader 2`,
     )
     .action(async (id: number, opts: ServerOption, cmd: Command) => {
-      const target = await leaderTarget(await connect(cmd, "move-leader", opts), say);
-      try {
-        const r = await target.client.transferLeadership({ toNodeId: BigInt(id) }, { timeoutMs: 10_000 });
-        await ctx.io.out(`${r.message}\n`);
-      } catch (err) {
-        throw callError(`move leader to ${id}`, target.url, err);
-      }
+      await onLeader(cmd, "move-leader", opts, `move leader to ${id}`, (c) =>
+        c.transferLeadership({ toNodeId: BigInt(id) }, { timeoutMs: 10_000 }),
+      );
     });
 }
