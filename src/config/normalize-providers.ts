@@ -30,23 +30,17 @@ export function normalizeDns(
     else {
       const u = httpUrl(d.powerdns.url);
       if ("error" in u) s.issue(["dns", "powerdns", "url"], u.error);
-      const apiKey = s.secret(["dns", "powerdns"], {
-        env: ["PIPAM_DNS_POWERDNS_API_KEY"],
-        file: d.powerdns.api_key_file,
-        inline: d.powerdns.api_key,
-        fileKey: "api_key_file",
-        inlineKey: "api_key",
-      });
-      if (
-        apiKey === undefined &&
-        !s.has(["dns", "powerdns", "api_key_file"]) &&
-        !s.has(["dns", "powerdns", "api_key"])
-      ) {
-        s.issue(
-          ["dns", "powerdns", "api_key"],
-          "no API key: set api_key_file, or the env var PIPAM_DNS_POWERDNS_API_KEY",
-        );
-      }
+      const apiKey = s.secret(
+        ["dns", "powerdns"],
+        {
+          env: ["PIPAM_DNS_POWERDNS_API_KEY"],
+          file: d.powerdns.api_key_file,
+          inline: d.powerdns.api_key,
+          fileKey: "api_key_file",
+          inlineKey: "api_key",
+        },
+        { missing: "no API key: set api_key_file, or the env var PIPAM_DNS_POWERDNS_API_KEY" },
+      );
       powerdns = {
         url: "url" in u ? u.url : "",
         apiKey: apiKey ?? "",
@@ -90,23 +84,17 @@ export function normalizeIpam(raw: RawConfig["ipam"], s: Sink): IpamConfig | und
     else {
       const u = httpUrl(n.url);
       if ("error" in u) s.issue(["ipam", "netbox", "url"], u.error);
-      const token = s.secret(["ipam", "netbox"], {
-        env: ["PIPAM_IPAM_NETBOX_TOKEN"],
-        file: n.token_file,
-        inline: n.token,
-        fileKey: "token_file",
-        inlineKey: "token",
-      });
-      if (
-        token === undefined &&
-        !s.has(["ipam", "netbox", "token_file"]) &&
-        !s.has(["ipam", "netbox", "token"])
-      ) {
-        s.issue(
-          ["ipam", "netbox", "token"],
-          "no API token: set token_file, or the env var PIPAM_IPAM_NETBOX_TOKEN",
-        );
-      }
+      const token = s.secret(
+        ["ipam", "netbox"],
+        {
+          env: ["PIPAM_IPAM_NETBOX_TOKEN"],
+          file: n.token_file,
+          inline: n.token,
+          fileKey: "token_file",
+          inlineKey: "token",
+        },
+        { missing: "no API token: set token_file, or the env var PIPAM_IPAM_NETBOX_TOKEN" },
+      );
       ipam = {
         provider: raw.provider,
         netbox: {

@@ -66,18 +66,11 @@ export function normalizeProxmox(raw: RawConfig["proxmox"], s: Sink, ctx: Normal
         fileKey: "token_uuid_file",
         inlineKey: "token_uuid",
       },
-      `proxmox ${name ?? i}`,
+      {
+        label: `proxmox ${name ?? i}`,
+        missing: `no API token secret: set token_uuid_file, or the env var ${env.join(" or ")}`,
+      },
     );
-    if (
-      value === undefined &&
-      !s.has(["proxmox", i, "token_uuid_file"]) &&
-      !s.has(["proxmox", i, "token_uuid"])
-    ) {
-      s.issue(
-        [...at, "token_uuid"],
-        `no API token secret: set token_uuid_file, or the env var ${env.join(" or ")}`,
-      );
-    }
 
     let fingerprint: string | undefined;
     if (p.fingerprint !== undefined) {

@@ -24,9 +24,11 @@ export interface Sink {
   readonly warnings: string[];
   issue(path: KeyPath, message: string): void;
   warn(message: string): void;
-  /** Whether an issue was recorded at exactly this path. */
-  has(path: KeyPath): boolean;
-  secret(path: KeyPath, spec: SecretSpec, label?: string): string | undefined;
+  /**
+   * A secret from env, file or inline value. A failed read becomes an issue at its key; with
+   * `missing`, finding none at all is an issue at the inline key too.
+   */
+  secret(path: KeyPath, spec: SecretSpec, opts?: { label?: string; missing?: string }): string | undefined;
 }
 
 export function createSink(ctx: NormalizeContext): Sink {
@@ -41,14 +43,14 @@ export function createSink(ctx: NormalizeContext): Sink {
     warn: (message) => {
       warnings.push(message);
     },
-    has: (path) => issues.some((x) => JSON.stringify(x.path) === JSON.stringify(path)),
-    secret(path, spec, label = path.join(".")) {
+    secret(path, spec, opts = {}) {
       const r = resolveSecret(spec, ctx.env, ctx.readFile, ctx.baseDir, ctx.modeOf);
       if (!r.ok) {
         sink.issue([...path, r.errorKey], r.error);
         return undefined;
       }
-      if (r.warning) warnings.push(`${label}: ${r.warning}`);
+      if (r.warning) warnings.push(`${opts.label ?? path.join(".")}: ${r.warning}`);
+      if (r.value === undefined && opts.missing) sink.issue([...path, spec.inlineKey], opts.missing);
       return r.value;
     },
   };
