@@ -21,7 +21,7 @@ export interface AdminConnection {
 }
 
 /** http://host:port of a listen address ("0.0.0.0:9180" is asked on loopback). */
-export function serverUrl(listen: string): string {
+function serverUrl(listen: string): string {
   const m = /^(?:\[(.+)\]|([^:]+)):(\d+)$/.exec(listen);
   if (!m) return `http://${listen}`;
   let host = m[1] ?? m[2] ?? "127.0.0.1";
@@ -76,7 +76,6 @@ export async function fetchStatus(conn: AdminConnection): Promise<GetStatusRespo
 export interface LeaderTarget {
   client: AdminClient;
   url: string;
-  status: GetStatusResponse;
 }
 
 /**
@@ -94,7 +93,7 @@ export async function leaderTarget(
       `${conn.baseUrl} runs as a single node: there is no Raft cluster to change`,
     );
   }
-  if (st.role === "leader") return { client: conn.client, url: conn.baseUrl, status: st };
+  if (st.role === "leader") return { client: conn.client, url: conn.baseUrl };
   const leader = Number(st.leaderId);
   if (leader === 0) {
     throw new PipamError(
@@ -110,5 +109,5 @@ export async function leaderTarget(
     );
   }
   say(`node ${st.nodeId} is a follower; asking the leader, node ${leader} at ${st.leaderUrl}`);
-  return { client: conn.connect(st.leaderUrl), url: st.leaderUrl, status: st };
+  return { client: conn.connect(st.leaderUrl), url: st.leaderUrl };
 }

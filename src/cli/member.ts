@@ -69,10 +69,8 @@ export function registerMember(program: Command, ctx: CliContext): void {
     opts: ServerOption,
     what: string,
     call: (client: AdminClient) => Promise<{ message: string }>,
-    before?: () => void,
   ) => {
     const target = await leaderTarget(await connect(cmd, command, opts), say);
-    before?.();
     let message: string;
     try {
       ({ message } = await call(target.client));
@@ -142,17 +140,12 @@ Examples:
     .option("--wait <duration>", "how long the new node may take to catch up", waitMs, 60_000)
     .option("--server <url>", SERVER_HELP)
     .action(async (id: number, url: string, opts: ServerOption & { wait: number }, cmd: Command) => {
-      await onLeader(
-        cmd,
-        "member add",
-        opts,
-        `add member ${id}`,
-        (c) => c.addMember({ nodeId: BigInt(id), url }, { timeoutMs: opts.wait + ADD_MEMBER_MARGIN_MS }),
-        () =>
-          say(
-            `adding node ${id} at ${url}; waiting up to ${Math.round(opts.wait / 1000)} s for it to catch up`,
-          ),
-      );
+      await onLeader(cmd, "member add", opts, `add member ${id}`, (c) => {
+        say(
+          `adding node ${id} at ${url}; waiting up to ${Math.round(opts.wait / 1000)} s for it to catch up`,
+        );
+        return c.addMember({ nodeId: BigInt(id), url }, { timeoutMs: opts.wait + ADD_MEMBER_MARGIN_MS });
+      });
     });
 
   member

@@ -56,7 +56,7 @@ async function members(id: number): Promise<{ id: number; role: string; url: str
 
 const roles = (ms: { id: number; role: string }[]) => ms.map((m) => `${m.id}:${m.role}`).join(" ");
 
-async function followerOf(leader: ClusterNode): Promise<ClusterNode> {
+function followerOf(leader: ClusterNode): ClusterNode {
   return cluster.nodes.find((n) => n.running && n !== leader)!;
 }
 
@@ -64,7 +64,7 @@ describe("pipam member / move-leader", () => {
   test("a fourth node joins through a follower, catches up, becomes a voter, takes the leadership and writes DNS", async () => {
     const { leader } = await cluster.waitLeader();
     for (let i = 1; i <= 3; i++) await digEquals(`g${i}`, [`10.0.1.${i}`]);
-    const follower = await followerOf(leader);
+    const follower = followerOf(leader);
     const n4 = cluster.node(4);
     await n4.start();
 
@@ -89,8 +89,7 @@ describe("pipam member / move-leader", () => {
     expect(entries.entries.map((e) => e.name).sort()).toEqual(["g1", "g2", "g3"]);
 
     // the leadership moves to the new node, asked through a follower again
-    const asker = await followerOf(leader);
-    const mv = await cluster.cli(asker.id, ["move-leader", "4", "--server", asker.url]);
+    const mv = await cluster.cli(follower.id, ["move-leader", "4", "--server", follower.url]);
     expect({ code: mv.code, stdout: mv.stdout }).toEqual({ code: 0, stdout: "leader is now 4\n" });
     const now = await cluster.waitLeader({ timeoutMs: 10_000 });
     expect(now.leader.id).toBe(4);
@@ -107,7 +106,7 @@ describe("pipam member / move-leader", () => {
 
   test("member remove: the removed node leaves the member list; the rest keep syncing", async () => {
     const { leader } = await cluster.waitLeader();
-    const victim = cluster.nodes.find((n) => n.running && n !== leader)!;
+    const victim = followerOf(leader);
     const asker = cluster.nodes.find((n) => n.running && n !== leader && n !== victim)!;
     const rm = await cluster.cli(asker.id, ["member", "remove", String(victim.id), "--server", asker.url]);
     expect({ code: rm.code, stdout: rm.stdout }).toEqual({ code: 0, stdout: `node ${victim.id} removed\n` });
@@ -124,7 +123,7 @@ describe("pipam member / move-leader", () => {
 
   test("refusals are clear and change nothing; a learner that cannot catch up stays a learner until removed", async () => {
     const { leader } = await cluster.waitLeader();
-    const asker = cluster.nodes.find((n) => n.running && n !== leader)!;
+    const asker = followerOf(leader);
     const run = (args: string[]) => cluster.cli(asker.id, [...args, "--server", asker.url]);
     const before = roles(await members(leader.id));
 

@@ -43,12 +43,12 @@ export function leanUnary<I extends DescMessage, O extends DescMessage>(
     "connect-protocol-version": "1",
   };
   // written into the request by hand (h1): refuse what fetch's Headers would refuse
-  for (const [k, v] of Object.entries(base)) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) throw new TypeError(`Invalid header name: '${k}'`);
-    if (/[\r\n\0]/.test(v)) throw new TypeError(`Header '${k}' has invalid value`);
-  }
   const head = Object.entries(base)
-    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .map(([k, v]) => {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) throw new TypeError(`Invalid header name: '${k}'`);
+      if (/[\r\n\0]/.test(v)) throw new TypeError(`Header '${k}' has invalid value`);
+      return `${k}: ${v}\r\n`;
+    })
     .join("");
   const fail = (e: unknown, timeoutMs: number): never => {
     if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) {
