@@ -11,7 +11,7 @@ import { RaftError } from "../raft/core/index.ts";
 import type { RaftNode } from "../raft/node.ts";
 import { opaqueEntry } from "../raft/node.ts";
 import { checkBearer } from "../raft/transport/auth.ts";
-import type { ReconcileState } from "../reconcile/delta.ts";
+import type { FailedEntry, IpamState, ReconcileState } from "../reconcile/delta.ts";
 import type { CycleReport } from "../reconcile/reconciler.ts";
 import { ADD_MEMBER_MARGIN_MS } from "./admin-limits.ts";
 
@@ -24,6 +24,41 @@ export interface AdminDeps {
   lastReport(): CycleReport | undefined;
   wake(full: boolean): void;
   health(signal: AbortSignal): Promise<HealthCheck[]>;
+}
+
+/**
+ * ListEntries from the replicated state, so any member answers the same: per guest, its DNS
+ * state ("in-sync" when pipam owns a record of it, "<kind>: <error>" when one was not applied,
+ * "none") and its NetBox state ("failed: <object>: <error>" when the last NetBox apply refused one
+ * of its objects, "in-sync" after an apply, "" when NetBox was never applied). Indexed once per
+ * call: linear in guests + records.
+ */
+export function guestEntries(s: ReconcileState, filter: string) {
+  const f = filter.toLowerCase();
+  const owned = new Set<string>();
+  for (const r of s.dnsOwned.values()) for (const g of r.guests ?? []) owned.add(g);
+  const failed = new Map<string, FailedEntry>();
+  for (const x of s.dnsFailed.values())
+    for (const g of x.rrset.guests ?? []) if (!failed.has(g)) failed.set(g, x);
+  const nbFailed = new Map<string, IpamState["failed"][number]>();
+  for (const x of s.ipam.failed) if (x.vm && !nbFailed.has(x.vm)) nbFailed.set(x.vm, x);
+  const nbApplied = s.ipam.sig !== "";
+  return [...s.guests.values()]
+    .filter((g) => !f || g.name.toLowerCase().includes(f) || String(g.vmid) === f)
+    .map((g) => {
+      const key = `${g.cluster}/${g.vmid}`;
+      const bad = failed.get(key);
+      const nb = nbFailed.get(key);
+      return {
+        key,
+        name: g.name,
+        status: g.status,
+        ips: g.nics.flatMap((n) => n.addresses.map((a) => a.ip)),
+        dnsState: bad ? `${bad.kind}: ${bad.error}` : owned.has(key) ? "in-sync" : "none",
+        netboxState: nb ? `failed: ${nb.kind} ${nb.name}: ${nb.error}` : nbApplied ? "in-sync" : "",
+        error: g.error ?? "",
+      };
+    });
 }
 
 const big = (n: number) => BigInt(Math.max(0, Math.floor(n)));
@@ -121,30 +156,7 @@ export function adminServiceImpl(d: AdminDeps): ServiceImpl<typeof AdminService>
     },
     async listEntries(req, ctx) {
       auth(ctx.requestHeader);
-      const s = d.state();
-      const f = req.filter.toLowerCase();
-      const entries = [...s.guests.values()]
-        .filter((g) => !f || g.name.toLowerCase().includes(f) || String(g.vmid) === f)
-        .map((g) => {
-          const key = `${g.cluster}/${g.vmid}`;
-          const owned = [...s.dnsOwned.values()].filter((r) => r.guests?.includes(key as never));
-          const failed = [...s.dnsFailed.values()].filter((x) => x.rrset.guests?.includes(key as never));
-          return {
-            key,
-            name: g.name,
-            status: g.status,
-            ips: g.nics.flatMap((n) => n.addresses.map((a) => a.ip)),
-            dnsState:
-              failed.length > 0
-                ? `${failed[0]!.kind}: ${failed[0]!.error}`
-                : owned.length > 0
-                  ? "in-sync"
-                  : "none",
-            netboxState: "",
-            error: g.error ?? "",
-          };
-        });
-      return { entries };
+      return { entries: guestEntries(d.state(), req.filter) };
     },
     async listConflicts(_req, ctx) {
       auth(ctx.requestHeader);

@@ -41,7 +41,19 @@ describe("help", () => {
   test("--help lists every subcommand and the exit codes", async () => {
     const r = await pipam(["--help"]);
     expect(r.code).toBe(0);
-    for (const c of ["run", "output", "reconcile", "clean", "health", "status", "version"]) {
+    for (const c of [
+      "run",
+      "output",
+      "reconcile",
+      "clean",
+      "health",
+      "status",
+      "entries",
+      "conflicts",
+      "member",
+      "move-leader",
+      "version",
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${c} `, "m"));
     }
     expect(r.stdout).toContain("--config <path>");
@@ -134,6 +146,25 @@ describe("exit codes", () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("cannot get status at http://127.0.0.1:1");
+  });
+
+  test("entries and conflicts: token required (2), unreachable daemon (1)", async () => {
+    const server = ["--server", "http://127.0.0.1:1"];
+    for (const cmd of [
+      ["entries", "web"],
+      ["conflicts", "--json"],
+    ]) {
+      const noToken = await pipam(["-c", goodPath, ...cmd, ...server]);
+      expect([noToken.code, noToken.stderr]).toEqual([
+        2,
+        expect.stringContaining(`pipam ${cmd[0]} needs the admin token`),
+      ]);
+      const r = await pipam(["-c", goodPath, ...cmd, ...server], { PIPAM_RAFT_ADMIN_TOKEN: "t0ken" });
+      expect([r.code, r.stderr]).toEqual([
+        1,
+        expect.stringContaining(`cannot list ${cmd[0]} at http://127.0.0.1:1`),
+      ]);
+    }
   });
 
   test("member and move-leader: token required (2), bad ids and URLs (2), unreachable node (1)", async () => {

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { errorMessage, PipamError } from "../lib/errors.ts";
 import { registerClean } from "./clean.ts";
 import type { CliContext, CliIO, GlobalOptions } from "./context.ts";
+import { registerEntries } from "./entries.ts";
 import { registerHealth } from "./health.ts";
 import { registerMember } from "./member.ts";
 import { registerOutput } from "./output.ts";
@@ -43,6 +44,7 @@ Examples:
   pipam reconcile --dry-run         show what would change
   pipam run                         run the daemon
   pipam status                      the running daemon's role, leader and peers
+  pipam entries web                 guests named *web* with their DNS and NetBox state
   pipam member add 4 http://10.0.0.14:9180   add a node to the cluster`;
 
 export function buildProgram(ctx: CliContext): Command {
@@ -69,6 +71,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerClean(program, ctx);
   registerHealth(program, ctx);
   registerStatus(program, ctx);
+  registerEntries(program, ctx);
   registerMember(program, ctx);
   registerVersion(program, ctx);
   return program;

@@ -85,6 +85,22 @@ describe("3-node cluster: steady sync", () => {
       const entries = await n.admin().listEntries({});
       expect(entries.entries.map((e) => e.name).sort()).toEqual(["g1", "g2", "g3", "g4", "g5"]);
     }
+    // `pipam entries` on a follower: the replicated DNS state, g2 with its new address
+    const f = followers[0]!;
+    const r = await cluster.cli(f.id, ["entries", "--json", "--server", f.url]);
+    expect(r.code).toBe(0);
+    const listed = JSON.parse(r.stdout) as { name: string; ips: string[]; dns: string }[];
+    expect(listed.map((e) => [e.name, e.dns]).sort()).toEqual(
+      ["g1", "g2", "g3", "g4", "g5"].map((n) => [n, "in-sync"]),
+    );
+    expect(listed.find((e) => e.name === "g2")!.ips).toContain("10.0.2.2");
+    const one = await cluster.cli(f.id, ["entries", "g3", "--server", f.url]);
+    expect(one.stdout.split("\n")[0]).toMatch(/^KEY\s+NAME\s+STATUS\s+IPS\s+DNS$/);
+    expect(one.stdout.trim().split("\n").slice(1)).toEqual([
+      expect.stringMatching(/\/103\s+g3\s+running\s+10\.0\.1\.3\s+in-sync$/),
+    ]);
+    const conf = await cluster.cli(leader.id, ["conflicts", "--json", "--server", leader.url]);
+    expect([conf.code, JSON.parse(conf.stdout)]).toEqual([0, []]);
   }, 60_000);
 });
 

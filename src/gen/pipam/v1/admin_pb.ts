@@ -228,11 +228,17 @@ export type GuestEntry = Message<"pipam.v1.GuestEntry"> & {
   ips: string[];
 
   /**
+   * "in-sync" (pipam owns a record of this guest), "<rejected|conflict|policy>: <error>" (one of its
+   * records was not applied), or "none".
+   *
    * @generated from field: string dns_state = 5;
    */
   dnsState: string;
 
   /**
+   * "failed: <object>: <error>" (the last NetBox apply refused one of its objects), "in-sync" (NetBox
+   * was applied and nothing of this guest failed), or "" (NetBox never applied / not configured).
+   *
    * @generated from field: string netbox_state = 6;
    */
   netboxState: string;
