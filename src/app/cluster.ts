@@ -41,7 +41,17 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
   if (!peers.has(id))
     throw new PipamError("config", `raft.peers has no entry for this node (node_id = ${id})`);
   mkdirSync(raft.dataDir, { recursive: true });
-  const storage = openRaftStorage(raft.dataDir, [...peers.keys()], (msg) => logger.warn(msg));
+  const storage = openRaftStorage(raft.dataDir, raft.join ? [] : [...peers.keys()], (msg) =>
+    logger.warn(msg),
+  );
+  if (raft.join && storage.fresh) {
+    logger.info("joining a running cluster: waiting for the leader to add this node", {
+      node: id,
+      add_with: `pipam member add ${id} ${peers.get(id)}`,
+    });
+  } else if (raft.join) {
+    logger.info("raft.join ignored: data_dir already holds this node's log and membership", { node: id });
+  }
   const fsm = createStateFsm(logger);
   let nodeRef: ReturnType<typeof createRaftNode> | undefined;
   const sender = createPeerSender({

@@ -249,11 +249,23 @@ format = "json"
       dataDirSet: true,
       tickIntervalMs: 50,
       peers: { 1: "https://a:9190", 2: "https://b:9190", 3: "https://c:9190" },
+      join: false,
       secret: "raft-secret-5555",
       adminToken: "admin-token-6666",
     });
     expect(cfg.log).toEqual({ level: "debug", format: "json" });
     expect(cfg.warnings).toEqual([]);
+  });
+
+  test("raft.join: a bool, and a joining node needs the members in raft.peers", () => {
+    const raft = (body: string) =>
+      `${PVE}\n[raft]\nnode_id = 4\nlisten_addr = "d:9190"\nsecret = "s"\n${body}\n`;
+    const c = parseConfig(raft(`join = true\npeers = { 1 = "http://a:9190", 4 = "http://d:9190" }`), "/c");
+    expect(c.raft.join).toBe(true);
+    expect(one(raft("join = 1"), "raft.join").message).toContain("true or false");
+    expect(one(raft(`join = true\npeers = { 4 = "http://d:9190" }`), "raft.join").message).toBe(
+      "a joining node needs the cluster's members in raft.peers (it has none but itself)",
+    );
   });
 
   test("dns defaults, and the derived owner id", () => {

@@ -99,6 +99,12 @@ export function normalizeConfig(
     s.warn("raft: no secret_file; peer traffic is not authenticated");
   }
   if (r.tick_interval <= 0) s.issue(["raft", "tick_interval"], "must be greater than 0");
+  if (r.join && r.node_id > 0 && !Object.keys(peers).some((k) => Number(k) !== r.node_id)) {
+    s.issue(
+      ["raft", "join"],
+      "a joining node needs the cluster's members in raft.peers (it has none but itself)",
+    );
+  }
   const raft: RaftConfig = {
     nodeId: r.node_id,
     ...(listenAddr !== undefined ? { listenAddr } : {}),
@@ -106,6 +112,7 @@ export function normalizeConfig(
     ...(r.data_dir !== undefined ? { dataDirSet: true as const } : {}),
     tickIntervalMs: r.tick_interval,
     peers,
+    join: r.join,
     ...(raftSecret !== undefined ? { secret: raftSecret } : {}),
     ...(adminToken !== undefined ? { adminToken } : {}),
   };

@@ -129,6 +129,7 @@ export const raftSchema = z.strictObject({
   data_dir: str().optional(),
   tick_interval: duration(100, 1),
   peers: z.record(str(), str(), { error: expected('a table of node id = "URL"') }).default({}),
+  join: bool().default(false),
   secret: str().optional(),
   secret_file: str().optional(),
   admin_token: str().optional(),

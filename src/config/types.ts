@@ -64,6 +64,11 @@ export interface RaftConfig {
   tickIntervalMs: number;
   /** node id → base URL. */
   peers: Record<number, string>;
+  /**
+   * Joins a running cluster: a fresh data_dir starts with no membership (no bootstrap from
+   * `peers`) and waits for the leader to add it (`pipam member add`). Ignored once it has a log.
+   */
+  join: boolean;
   /** Shared secret that authenticates peer traffic. */
   secret?: string;
   /** Bearer token for AdminService writes. */

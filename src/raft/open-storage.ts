@@ -1,7 +1,9 @@
 /**
  * Opens the Raft log for a node: SQLite (WAL, synchronous=FULL) at `<dataDir>/raft.sqlite`.
- * A fresh database is bootstrapped with the static voters from the config; an existing one keeps
- * its own membership (a restarted node rejoins from its data_dir). A corrupt file is an error.
+ * A fresh database is bootstrapped with the static voters from the config (none for a node that
+ * joins a running cluster: it gets its membership from the leader's log or snapshot); an existing
+ * one keeps its own membership (a restarted node rejoins from its data_dir). A corrupt file is an
+ * error.
  */
 import { join } from "node:path";
 import type { LogStorage } from "./core/index.ts";
@@ -11,8 +13,10 @@ export function openRaftStorage(
   dataDir: string,
   voters: number[],
   onCheckpointTrouble?: (message: string) => void,
-): LogStorage & { close(): void } {
+): LogStorage & { close(): void; fresh: boolean } {
   const storage = openSqliteStorage(join(dataDir, "raft.sqlite"), { onCheckpointTrouble });
-  if (storage.isEmpty()) storage.bootstrap({ voters: [...voters].sort((a, b) => a - b), learners: [] });
-  return storage;
+  const fresh = storage.isEmpty();
+  if (fresh && voters.length > 0)
+    storage.bootstrap({ voters: [...voters].sort((a, b) => a - b), learners: [] });
+  return Object.assign(storage, { fresh });
 }

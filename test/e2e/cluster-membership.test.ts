@@ -67,6 +67,15 @@ describe("pipam member / move-leader", () => {
     const follower = followerOf(leader);
     const n4 = cluster.node(4);
     await n4.start();
+    // joining (raft.join): it waits for the leader, with no membership of its own, and stays out
+    // of elections — the cluster's leader and term do not move
+    const term = Number((await leader.status()).term);
+    await Bun.sleep(2500); // more than an election timeout (10–20 ticks of 100 ms)
+    const waiting = await n4.status();
+    expect([waiting.role, Number(waiting.leaderId), Number(waiting.term)]).toEqual(["follower", 0, 0]);
+    expect(n4.log()).toContain("joining a running cluster: waiting for the leader to add this node");
+    const still = await leader.status();
+    expect([still.role, Number(still.term)]).toEqual(["leader", term]);
 
     const add = await cluster.cli(follower.id, ["member", "add", "4", n4.url, "--server", follower.url]);
     expect(add.code).toBe(0);

@@ -86,7 +86,8 @@ export interface ClusterOptions {
   size?: number;
   /**
    * Nodes beyond `size` (ids size+1…) that are configured but neither started nor members: their
-   * own config lists the members and themselves, the members' configs do not list them.
+   * own config lists the members and themselves (with `join = true`), the members' configs do not
+   * list them.
    */
   spares?: number;
   collectInterval?: string;
@@ -166,7 +167,7 @@ data_dir = "${dataDir}"
 tick_interval = ${o.tickIntervalMs ?? 100}
 secret_file = "${raftSecret}"
 admin_token_file = "${adminFile}"
-[raft.peers]
+${id > size ? "join = true\n" : ""}[raft.peers]
 ${peers}
 ${o.extraConfig ?? ""}
 `,
