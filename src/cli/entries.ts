@@ -38,9 +38,10 @@ export function registerEntries(program: Command, ctx: CliContext): void {
     .addHelpText(
       "after",
       `
-DNS state: in-sync, none (no record wanted), or why a record was not applied
-(rejected / conflict / policy). NetBox state: in-sync, failed: <object>: <error>, or empty
-when NetBox is not configured. Any cluster member answers (the state is replicated).
+DNS state: in-sync; none (no record of it applied: none wanted, or not yet); or why a
+record was not applied (rejected / conflict / policy: <why>). NetBox state: in-sync;
+failed: <object>: <why>; or empty when NetBox is not configured. Any cluster member
+answers (the state is replicated).
 
 Examples:
   pipam entries

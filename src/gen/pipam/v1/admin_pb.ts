@@ -229,7 +229,7 @@ export type GuestEntry = Message<"pipam.v1.GuestEntry"> & {
 
   /**
    * "in-sync" (pipam owns a record of this guest), "<rejected|conflict|policy>: <error>" (one of its
-   * records was not applied), or "none".
+   * records was not applied), or "none" (no record of it applied: none wanted, or not yet).
    *
    * @generated from field: string dns_state = 5;
    */
