@@ -129,6 +129,7 @@ export function adminServiceImpl(d: AdminDeps): ServiceImpl<typeof AdminService>
       const st = d.node.status();
       const urls = d.node.memberUrls();
       const voters = new Set(st.confState.voters);
+      const learners = new Set(st.confState.learners);
       const ids = new Set([...st.confState.voters, ...st.confState.learners, ...urls.keys()]);
       return {
         ...base,
@@ -146,10 +147,19 @@ export function adminServiceImpl(d: AdminDeps): ServiceImpl<typeof AdminService>
             return {
               id: big(id),
               url: urls.get(id) ?? "",
-              role: id === st.leader ? "leader" : voters.has(id) ? "voter" : "learner",
+              // "unknown": a URL this node has (config, an old member) but no membership of its
+              // own names (a joining node before the leader reaches it, a removed member)
+              role:
+                id === st.leader
+                  ? "leader"
+                  : voters.has(id)
+                    ? "voter"
+                    : learners.has(id)
+                      ? "learner"
+                      : "unknown",
               matchIndex: big(p?.match ?? 0),
               lastContactMs: BigInt(p ? Math.round(p.lastContactTicks) : -1),
-              learner: !voters.has(id),
+              learner: learners.has(id),
             };
           }),
       };

@@ -73,6 +73,13 @@ describe("pipam member / move-leader", () => {
     await Bun.sleep(2500); // more than an election timeout (10–20 ticks of 100 ms)
     const waiting = await n4.status();
     expect([waiting.role, Number(waiting.leaderId), Number(waiting.term)]).toEqual(["follower", 0, 0]);
+    // it knows the others' URLs from its config, but not yet as members
+    expect(waiting.peers.map((p) => `${p.id}:${p.role}`)).toEqual([
+      "1:unknown",
+      "2:unknown",
+      "3:unknown",
+      "4:unknown",
+    ]);
     expect(n4.log()).toContain("joining a running cluster: waiting for the leader to add this node");
     const still = await leader.status();
     expect([still.role, Number(still.term)]).toEqual(["leader", term]);

@@ -66,6 +66,9 @@ export type Peer = Message<"pipam.v1.Peer"> & {
   url: string;
 
   /**
+   * "leader", "voter", "learner", or "unknown" (this node knows its URL, but not as a member of its
+   * configuration: a joining node before the leader reaches it, or a removed member).
+   *
    * @generated from field: string role = 3;
    */
   role: string;
