@@ -44,7 +44,8 @@ export async function runClusterNode(opts: DaemonOptions, signal: AbortSignal): 
   const storage = openRaftStorage(raft.dataDir, raft.join ? [] : [...peers.keys()], (msg) =>
     logger.warn(msg),
   );
-  if (raft.join && storage.fresh) {
+  // with no voters to bootstrap, a joining node's storage stays empty until the leader reaches it
+  if (raft.join && storage.isEmpty()) {
     logger.info("joining a running cluster: waiting for the leader to add this node", {
       node: id,
       add_with: `pipam member add ${id} ${peers.get(id)}`,

@@ -58,19 +58,19 @@ export async function adminConnection(
   return { baseUrl, client: connect(baseUrl), connect };
 }
 
-/** One call's error as "what failed at where: why" (ConnectError messages carry the code). */
-export function callError(what: string, url: string, err: unknown): PipamError {
-  const why = err instanceof Error ? err.message : String(err);
-  // the message already carries the reason: no `cause`, or the CLI would print it twice
-  return new PipamError("unavailable", `${what} at ${url}: ${why}`);
+/** One admin call; its error becomes "what failed at where: why" (ConnectError messages carry the code). */
+export async function adminCall<T>(what: string, url: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    // the message already carries the reason: no `cause`, or the CLI would print it twice
+    throw new PipamError("unavailable", `${what} at ${url}: ${why}`);
+  }
 }
 
-export async function fetchStatus(conn: AdminConnection): Promise<GetStatusResponse> {
-  try {
-    return await conn.client.getStatus({}, { timeoutMs: 5000 });
-  } catch (err) {
-    throw callError("cannot get status", conn.baseUrl, err);
-  }
+export function fetchStatus(conn: AdminConnection): Promise<GetStatusResponse> {
+  return adminCall("cannot get status", conn.baseUrl, () => conn.client.getStatus({}, { timeoutMs: 5000 }));
 }
 
 export interface LeaderTarget {

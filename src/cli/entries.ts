@@ -4,7 +4,7 @@
  * and `pipam conflicts` (the last cycle's conflicts, on the node that ran it: the leader).
  */
 import type { Command } from "commander";
-import { adminConnection, callError } from "./admin-client.ts";
+import { adminCall, adminConnection } from "./admin-client.ts";
 import type { CliContext } from "./context.ts";
 import { addressScope } from "./output-format.ts";
 
@@ -49,12 +49,9 @@ Examples:
     )
     .action(async (filter: string | undefined, opts: ListOptions, cmd: Command) => {
       const conn = await adminConnection(ctx, cmd, "entries", opts.server);
-      let entries: Awaited<ReturnType<typeof conn.client.listEntries>>["entries"];
-      try {
-        ({ entries } = await conn.client.listEntries({ filter: filter ?? "" }, { timeoutMs: 10_000 }));
-      } catch (err) {
-        throw callError("cannot list entries", conn.baseUrl, err);
-      }
+      const { entries } = await adminCall("cannot list entries", conn.baseUrl, () =>
+        conn.client.listEntries({ filter: filter ?? "" }, { timeoutMs: 10_000 }),
+      );
       const docs = entries.map((e) => ({
         key: e.key,
         name: e.name,
@@ -102,12 +99,9 @@ Examples:
     )
     .action(async (opts: ListOptions, cmd: Command) => {
       const conn = await adminConnection(ctx, cmd, "conflicts", opts.server);
-      let conflicts: Awaited<ReturnType<typeof conn.client.listConflicts>>["conflicts"];
-      try {
-        ({ conflicts } = await conn.client.listConflicts({}, { timeoutMs: 10_000 }));
-      } catch (err) {
-        throw callError("cannot list conflicts", conn.baseUrl, err);
-      }
+      const { conflicts } = await adminCall("cannot list conflicts", conn.baseUrl, () =>
+        conn.client.listConflicts({}, { timeoutMs: 10_000 }),
+      );
       const docs = conflicts.map((c) => ({
         kind: c.kind,
         subject: c.subject,

@@ -12,8 +12,8 @@ import { PipamError } from "../lib/errors.ts";
 import {
   type AdminClient,
   type AdminConnection,
+  adminCall,
   adminConnection,
-  callError,
   fetchStatus,
   leaderTarget,
 } from "./admin-client.ts";
@@ -71,12 +71,7 @@ export function registerMember(program: Command, ctx: CliContext): void {
     call: (client: AdminClient) => Promise<{ message: string }>,
   ) => {
     const target = await leaderTarget(await connect(cmd, command, opts), say);
-    let message: string;
-    try {
-      ({ message } = await call(target.client));
-    } catch (err) {
-      throw callError(what, target.url, err);
-    }
+    const { message } = await adminCall(what, target.url, () => call(target.client));
     await ctx.io.out(`${message}\n`);
   };
 
@@ -89,8 +84,8 @@ export function registerMember(program: Command, ctx: CliContext): void {
 Uses the admin API with the token from [raft] admin_token_file (or PIPAM_RAFT_ADMIN_TOKEN).
 
 Adding a node: give it the same config as the others (its own node_id, data_dir, [server] listen;
-the same secret_file and [raft.peers] with itself added), start it with an empty data_dir, then
-run \`pipam member add <id> <url>\` on any member. It joins as a learner, receives the log (or a
+the same secret_file and [raft.peers] with itself added, and join = true in [raft]), start it with
+an empty data_dir, then run \`pipam member add <id> <url>\` on any member. It joins as a learner, receives the log (or a
 snapshot), and becomes a voter once it has caught up.
 
 Examples:

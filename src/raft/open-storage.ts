@@ -13,10 +13,9 @@ export function openRaftStorage(
   dataDir: string,
   voters: number[],
   onCheckpointTrouble?: (message: string) => void,
-): LogStorage & { close(): void; fresh: boolean } {
+): LogStorage & { close(): void; isEmpty(): boolean } {
   const storage = openSqliteStorage(join(dataDir, "raft.sqlite"), { onCheckpointTrouble });
-  const fresh = storage.isEmpty();
-  if (fresh && voters.length > 0)
+  if (storage.isEmpty() && voters.length > 0)
     storage.bootstrap({ voters: [...voters].sort((a, b) => a - b), learners: [] });
-  return Object.assign(storage, { fresh });
+  return storage;
 }

@@ -5,9 +5,10 @@
  * must survive every scenario, including `clean`.
  */
 import { describe, expect, test } from "bun:test";
+import { testGuest as g } from "../testing/reconciled.ts";
 import { deleteGuard } from "./delete-guard.ts";
 import { type DnsRules, deriveDns } from "./derive-dns.ts";
-import type { Changes, Guest, GuestNic, Inventory, Policy, RRset } from "./model.ts";
+import type { Changes, Guest, Inventory, Policy, RRset } from "./model.ts";
 import { rrsetId } from "./normalize.ts";
 import { filterOwned } from "./ownership.ts";
 import { plan, planClean } from "./plan.ts";
@@ -42,24 +43,6 @@ const foreign: RRset[] = [
   },
 ];
 
-function g(vmid: number, name: string, ips: string[], o: Partial<Guest> = {}): Guest {
-  const nic: GuestNic = {
-    name: "eth0",
-    addresses: ips.map((ip) => ({ ip, family: ip.includes(":") ? 6 : 4, source: "agent" })),
-  };
-  return {
-    cluster: "pve",
-    node: "n1",
-    vmid,
-    type: "qemu",
-    name,
-    status: "running",
-    template: false,
-    tags: [],
-    nics: [nic],
-    ...o,
-  };
-}
 const inv = (guests: Guest[], complete = true): Inventory => ({
   collectedAt: 0,
   complete,

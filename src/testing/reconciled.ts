@@ -11,8 +11,13 @@ import { type CycleReport, createReconciler } from "../reconcile/reconciler.ts";
 import { createMemoryStore, type StateStore } from "../reconcile/store.ts";
 import type { Guest, Inventory } from "../state/model.ts";
 
-/** A running VM in cluster "pve" with one IPv4 address from the guest agent. */
-export function testGuest(vmid: number, name: string, ip: string): Guest {
+/** A running VM in cluster "pve" whose eth0 has these addresses from the guest agent. */
+export function testGuest(
+  vmid: number,
+  name: string,
+  ips: string | string[],
+  extra: Partial<Guest> = {},
+): Guest {
   return {
     cluster: "pve",
     node: "n1",
@@ -22,7 +27,13 @@ export function testGuest(vmid: number, name: string, ip: string): Guest {
     status: "running",
     template: false,
     tags: [],
-    nics: [{ name: "eth0", addresses: [{ ip, family: 4, source: "agent" }] }],
+    nics: [
+      {
+        name: "eth0",
+        addresses: [ips].flat().map((ip) => ({ ip, family: ip.includes(":") ? 6 : 4, source: "agent" })),
+      },
+    ],
+    ...extra,
   };
 }
 
