@@ -8,7 +8,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { RaftService } from "../../gen/pipam/v1/raft_pb.ts";
 import { silentLogger } from "../../log/logger.ts";
 import { type Entry, MemoryStorage, type Message } from "../core/index.ts";
-import { createRaftNode, opaqueEntry, type RaftNode } from "../node.ts";
+import { compactSlice, createRaftNode, opaqueEntry, type RaftNode } from "../node.ts";
 import { createPeerSender, type PeerSender } from "./peer-client.ts";
 import { raftServiceImpl } from "./peer-service.ts";
 import { rpcHandlers } from "./rpc-handlers.ts";
@@ -61,6 +61,16 @@ class SlowFlushStorage extends MemoryStorage {
   }
 }
 
+/** MemoryStorage that records each compaction as the number of entries it removed. */
+class CompactionRecordingStorage extends MemoryStorage {
+  removed: number[] = [];
+  override compact(index: number): void {
+    const first = this.firstIndex();
+    super.compact(index);
+    if (this.firstIndex() > first) this.removed.push(this.firstIndex() - first);
+  }
+}
+
 async function cluster(
   inline: boolean[],
   opts: {
@@ -100,7 +110,7 @@ async function cluster(
     const storage =
       opts.flushDelayMs !== undefined
         ? new SlowFlushStorage({ voters: ids, learners: [] }, opts.flushDelayMs)
-        : new MemoryStorage({ voters: ids, learners: [] });
+        : new CompactionRecordingStorage({ voters: ids, learners: [] });
     const { flushDelayMs: _, ...nodeOpts } = opts;
     const node = createRaftNode({
       id,
@@ -216,6 +226,22 @@ describe("raft node over the Connect transport", () => {
     await untilAll(ms, 60);
     expect(proposed(lagging)).toEqual(Array.from({ length: 60 }, (_, i) => `p${i}`));
     expect(lagging.calls.snapshotChunks).toBeGreaterThan(0);
+  });
+
+  test("the log is compacted a few entries per Ready, not in one large slice after each snapshot", async () => {
+    // a snapshot every 300 entries keeping 20: each compaction has 280 entries to remove
+    const ms = await cluster([true, true, true], { snapshotEvery: 300, keepEntries: 20 });
+    const leader = await leaderOf(ms);
+    for (let i = 0; i < 700; i++) await leader.node.propose(new TextEncoder().encode(`p${i}`));
+    await untilAll(ms, 700);
+    for (const m of ms) {
+      const removed = (m.storage as CompactionRecordingStorage).removed;
+      // sequential proposals: one or two entries per Ready, so slices of the minimum (16 + 1)
+      expect(removed.length).toBeGreaterThan(20);
+      expect(Math.max(...removed)).toBeLessThanOrEqual(compactSlice(2) + 1);
+      // and both compactions finished long before the next snapshot
+      expect(m.storage.firstIndex()).toBeGreaterThanOrEqual(600 - 20);
+    }
   });
 
   test("asynchronous leader writes: two followers' answers commit before the leader's own fsync", async () => {
